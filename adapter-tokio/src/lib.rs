@@ -1,0 +1,1 @@
+//! weir-tokio: drives weir-core over tokio.

@@ -1,0 +1,1 @@
+//! weir-conformance: the conformance suite: replays captured real-world traffic (pcap) against a weir on each runtime and checks its answers and forwarded media (issue: conformance). Not written yet.

@@ -1,0 +1,104 @@
+//! Codecs: one module per codec, each with an RTP depacketizer (RTP packets → access units) and,
+//! where the codec reorders frames, a DTS extractor.
+//!
+//! Every depacketizer follows one contract, [`Depacketizer`]: the caller (the per-path stream)
+//! decides where an access unit ends (marker bit, or a new RTP timestamp) and calls
+//! [`Depacketizer::push`] for each packet of the unit, then [`Depacketizer::finish`] once.
+
+use crate::rtp::RtpPacket;
+use bytes::Bytes;
+use smallvec::SmallVec;
+
+pub mod g711;
+pub mod h264;
+pub mod h265;
+pub mod mpeg4audio;
+pub mod opus;
+
+/// The codec of a track, as named in SDP `rtpmap` (and as MediaMTX names it in its logs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CodecKind {
+    /// H.264 / AVC (RFC 6184).
+    H264,
+    /// H.265 / HEVC (RFC 7798).
+    H265,
+    /// MPEG-4 Audio (AAC) in RFC 3640 `mpeg4-generic` AAC-hbr mode.
+    Mpeg4Audio,
+    /// Opus (RFC 7587).
+    Opus,
+    /// G.711 µ-law (PCMU).
+    G711Mu,
+    /// G.711 A-law (PCMA).
+    G711A,
+    /// Any other payload: forwarded RTSP→RTSP untouched, never depacketized.
+    Generic,
+}
+
+impl CodecKind {
+    /// The name MediaMTX uses for this codec in log lines ("H264", "MPEG-4 Audio", …).
+    pub fn display_name(self) -> &'static str {
+        match self {
+            CodecKind::H264 => "H264",
+            CodecKind::H265 => "H265",
+            CodecKind::Mpeg4Audio => "MPEG-4 Audio",
+            CodecKind::Opus => "Opus",
+            CodecKind::G711Mu | CodecKind::G711A => "G711",
+            CodecKind::Generic => "Generic",
+        }
+    }
+
+    /// Whether this is a video codec (key frames matter for readers joining mid-stream).
+    pub fn is_video(self) -> bool {
+        matches!(self, CodecKind::H264 | CodecKind::H265)
+    }
+}
+
+/// Why a depacketizer rejected a packet. The stream still forwards the RTP packets of the unit
+/// to RTSP readers; only the decoded unit is dropped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodecError {
+    /// The payload is shorter than its own headers say.
+    Truncated,
+    /// A NAL unit type / aggregation / fragmentation header this depacketizer cannot accept.
+    Invalid(&'static str),
+    /// A fragmented unit lost a piece (sequence gap or missing start).
+    FragmentLost,
+    /// The unit would exceed the size limit.
+    TooLarge,
+}
+
+impl std::fmt::Display for CodecError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CodecError::Truncated => f.write_str("payload truncated"),
+            CodecError::Invalid(what) => write!(f, "invalid payload: {what}"),
+            CodecError::FragmentLost => f.write_str("fragment lost"),
+            CodecError::TooLarge => f.write_str("access unit too large"),
+        }
+    }
+}
+
+impl std::error::Error for CodecError {}
+
+/// The largest access unit a depacketizer assembles (bytes); larger ones are dropped.
+pub const MAX_ACCESS_UNIT_SIZE: usize = 8 * 1024 * 1024;
+
+/// One depacketized access unit.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccessUnit {
+    /// Whether a decoder can start here (IDR / IRAP picture; always true for audio).
+    pub key: bool,
+    /// The unit's pieces: NAL units without start codes (H264/H265), one entry per AAC access unit
+    /// (AAC; consecutive entries are 1024 samples apart), one Opus packet, or G711 samples.
+    /// Pieces are zero-copy slices of the RTP packets where the payload allows it.
+    pub data: SmallVec<[Bytes; 4]>,
+}
+
+/// Turns the RTP packets of one access unit into that access unit.
+pub trait Depacketizer: Send {
+    /// Feeds one packet of the current access unit, in arrival order.
+    fn push(&mut self, packet: &RtpPacket) -> Result<(), CodecError>;
+    /// Ends the current access unit and returns it; `None` when nothing decodable was pushed.
+    /// Resets state for the next unit either way.
+    fn finish(&mut self) -> Option<AccessUnit>;
+}

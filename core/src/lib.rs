@@ -1,0 +1,39 @@
+//! weir-core: the sans-IO heart of the weir media server.
+//!
+//! Everything that is *decided* lives here; everything that *happens* (sockets, timers, threads)
+//! lives in the adapters (`weir-tokio`, `weir-mio`). Nothing in this crate performs I/O, reads a
+//! clock or spawns anything: time comes in as an [`std::time::Instant`] argument and randomness
+//! (session ids, nonces) comes in from the caller.
+//!
+//! # The driving rule
+//!
+//! Every state machine in this crate has the same shape:
+//!
+//! 1. feed input with a `handle_*` method (`handle_input(now, bytes)`, `handle_timeout(now)`, or an
+//!    answer to a question the machine asked);
+//! 2. **after every input, drain the outputs until they are empty**: `poll_transmit` (bytes to
+//!    send, written into a buffer the caller owns), `poll_event` (things the adapter must act on:
+//!    a publish or read request, media that arrived, a close);
+//! 3. ask `poll_timeout` when the machine next needs `handle_timeout`, and arm a timer for it.
+//!
+//! A caller that follows this rule never misses an output and never needs to guess when to call.
+//!
+//! # Module map
+//!
+//! - [`rtsp`]: RTSP 1.0 wire messages (incremental parser, writer), typed headers, and the server
+//!   connection state machine.
+//! - [`sdp`]: a lenient SDP parser (as real cameras write it) and a writer.
+//! - [`rtp`], [`rtcp`]: RTP packets and RTCP packets (SR, RR, SDES, BYE, compound).
+//! - [`codec`]: one module per codec: RTP depacketizers and DTS derivation.
+//! - [`media`]: the media model: tracks, units, the per-path stream with its fan-out ring, and the
+//!   path registry.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod codec;
+pub mod error;
+pub mod media;
+pub mod rtcp;
+pub mod rtp;
+pub mod rtsp;
+pub mod sdp;
