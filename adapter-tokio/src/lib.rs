@@ -1,1 +1,102 @@
-//! weir-tokio: drives weir-core over tokio.
+//! weir-tokio: drives weir-core's state machines with tokio.
+//!
+//! One task per RTSP connection; one task per UDP socket (RTP, RTCP) routing publishers'
+//! datagrams; one sender task per path with multicast readers. All protocol decisions are the
+//! core's: this crate only moves bytes, arms timers, and holds the shared state (the path
+//! registry behind a mutex, each stream's ring behind a mutex with a `watch` channel to wake its
+//! readers).
+//!
+//! Reader fan-out: a reader task wakes when its stream's sequence number changes, copies up to
+//! [`READ_BATCH`] item handles out of the ring under the lock (reference-count increments only),
+//! releases the lock, and writes the whole batch with one vectored write (TCP) or one datagram
+//! per packet (UDP).
+#![deny(unsafe_code)]
+
+mod config;
+mod hub;
+mod multicast;
+mod rtsp_conn;
+mod stream;
+mod udp;
+mod writev;
+
+pub use config::RtspSettings;
+pub use hub::Hub;
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// Items a reader takes from the ring per wake-up.
+pub const READ_BATCH: usize = 128;
+
+/// The addresses the server actually listens on (ports resolved when configured as 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BoundAddresses {
+    /// RTSP (TCP).
+    pub rtsp: SocketAddr,
+    /// RTP (UDP).
+    pub rtp: SocketAddr,
+    /// RTCP (UDP).
+    pub rtcp: SocketAddr,
+}
+
+/// A running RTSP server.
+pub struct RtspServer {
+    hub: Arc<Hub>,
+    listener: tokio::net::TcpListener,
+    bound: BoundAddresses,
+}
+
+impl RtspServer {
+    /// Binds every socket (so that errors such as a port in use surface before serving) and
+    /// logs the listener line.
+    pub async fn bind(settings: RtspSettings) -> io::Result<RtspServer> {
+        let listener = tokio::net::TcpListener::bind(settings.rtsp_address).await?;
+        let rtsp = listener.local_addr()?;
+        let (rtp_socket, rtcp_socket) = udp::bind_pair(settings.rtp_address, settings.rtcp_address)?;
+        let bound = BoundAddresses { rtsp, rtp: rtp_socket.local_addr()?, rtcp: rtcp_socket.local_addr()? };
+        let hub = Hub::new(settings, bound, rtp_socket, rtcp_socket)?;
+        let mut parts = vec![format!("{} (TCP)", bound.rtsp)];
+        if hub.settings.core.transports.udp {
+            parts.push(format!("{} (UDP/RTP)", bound.rtp));
+            parts.push(format!("{} (UDP/RTCP)", bound.rtcp));
+        }
+        tracing::info!("[RTSP] listener opened on {}", parts.join(", "));
+        Ok(RtspServer { hub, listener, bound })
+    }
+
+    /// The addresses bound.
+    pub fn bound(&self) -> BoundAddresses {
+        self.bound
+    }
+
+    /// Serves until `shutdown` completes, then closes every connection.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) -> io::Result<()> {
+        let RtspServer { hub, listener, .. } = self;
+        udp::spawn_receivers(&hub);
+        let accept = async {
+            loop {
+                match listener.accept().await {
+                    Ok((sock, peer)) => {
+                        let _ = sock.set_nodelay(true);
+                        let hub = hub.clone();
+                        tokio::spawn(rtsp_conn::run(hub, sock, peer));
+                    }
+                    Err(e) => {
+                        tracing::warn!("[RTSP] accept failed: {e}");
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    }
+                }
+            }
+        };
+        tokio::select! {
+            _ = accept => {}
+            _ = shutdown => {}
+        }
+        hub.shutdown();
+        tracing::info!("[RTSP] listener is closing");
+        Ok(())
+    }
+}

@@ -9,11 +9,21 @@ use crate::rtp::RtpPacket;
 use bytes::Bytes;
 use smallvec::SmallVec;
 
+pub mod annexb;
+mod bits;
+mod fmtp;
+mod nal_au;
 pub mod g711;
 pub mod h264;
 pub mod h265;
 pub mod mpeg4audio;
 pub mod opus;
+mod rtp_out;
+#[cfg(test)]
+mod test_util;
+mod timeline;
+
+pub use rtp_out::DEFAULT_MTU_PAYLOAD;
 
 /// The codec of a track, as named in SDP `rtpmap` (and as MediaMTX names it in its logs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -83,6 +93,10 @@ impl std::error::Error for CodecError {}
 /// The largest access unit a depacketizer assembles (bytes); larger ones are dropped.
 pub const MAX_ACCESS_UNIT_SIZE: usize = 8 * 1024 * 1024;
 
+/// The most pieces (NAL units, AAC access units) a depacketizer collects into one access unit;
+/// more is [`CodecError::TooLarge`].
+pub const MAX_UNITS_PER_ACCESS_UNIT: usize = 4096;
+
 /// One depacketized access unit.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AccessUnit {
@@ -101,4 +115,34 @@ pub trait Depacketizer: Send {
     /// Ends the current access unit and returns it; `None` when nothing decodable was pushed.
     /// Resets state for the next unit either way.
     fn finish(&mut self) -> Option<AccessUnit>;
+}
+
+/// Builds the depacketizer of a track from its SDP codec and fmtp value (`channels` is the
+/// rtpmap channel count, unused by the current codecs); `None` for [`CodecKind::Generic`].
+/// Lenient: an unparsable MPEG-4 audio fmtp falls back to AAC-hbr (13/3/3), an H.265 fmtp with
+/// `sprop-max-don-diff` > 0 enables DONL parsing.
+pub fn new_depacketizer(
+    codec: CodecKind,
+    fmtp: Option<&str>,
+    channels: Option<u16>,
+) -> Option<Box<dyn Depacketizer>> {
+    let _ = channels;
+    match codec {
+        CodecKind::H264 => Some(Box::new(h264::H264Depacketizer::new())),
+        CodecKind::H265 => {
+            let donl = fmtp
+                .and_then(|f| h265::H265Params::from_fmtp(f).ok())
+                .is_some_and(|p| p.max_don_diff > 0);
+            Some(Box::new(h265::H265Depacketizer::with_donl(donl)))
+        }
+        CodecKind::Mpeg4Audio => {
+            let params = fmtp
+                .and_then(|f| mpeg4audio::Mpeg4AudioParams::from_fmtp(f).ok())
+                .unwrap_or_default();
+            Some(Box::new(mpeg4audio::Mpeg4AudioDepacketizer::new(params)))
+        }
+        CodecKind::Opus => Some(Box::new(opus::OpusDepacketizer::new())),
+        CodecKind::G711Mu | CodecKind::G711A => Some(Box::new(g711::G711Depacketizer::new())),
+        CodecKind::Generic => None,
+    }
 }

@@ -1,0 +1,31 @@
+//! What the adapter needs to know from the configuration.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
+use weir_core::media::PathConf;
+use weir_core::rtsp::server::ServerConfig;
+
+/// Settings of the RTSP side of the server.
+#[derive(Debug, Clone)]
+pub struct RtspSettings {
+    /// `rtspAddress`.
+    pub rtsp_address: SocketAddr,
+    /// `rtpAddress`.
+    pub rtp_address: SocketAddr,
+    /// `rtcpAddress`.
+    pub rtcp_address: SocketAddr,
+    /// `multicastIPRange`: first address and prefix length.
+    pub multicast_range: (Ipv4Addr, u8),
+    /// `multicastRTPPort`.
+    pub multicast_rtp_port: u16,
+    /// `multicastRTCPPort`.
+    pub multicast_rtcp_port: u16,
+    /// `writeTimeout`.
+    pub write_timeout: Duration,
+    /// `writeQueueSize`: the ring capacity of each stream, in units.
+    pub write_queue_size: usize,
+    /// The core's connection settings.
+    pub core: ServerConfig,
+    /// The path entries, in configuration order.
+    pub paths: Vec<PathConf>,
+}

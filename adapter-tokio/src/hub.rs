@@ -1,0 +1,107 @@
+//! The state every connection shares: path registry, UDP routes, multicast groups, clock.
+
+use crate::config::RtspSettings;
+use crate::multicast::Multicast;
+use crate::stream::SharedStream;
+use crate::BoundAddresses;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tokio::net::UdpSocket;
+use tokio::sync::watch;
+use weir_core::media::{PathManager, WallClock};
+use weir_core::rtsp::server::ServerConfig;
+
+/// Where datagrams from one client address go.
+#[derive(Clone)]
+pub(crate) enum UdpRoute {
+    /// RTP of a publisher's track.
+    Publish { stream: Arc<SharedStream>, track: usize, activity: Arc<Activity> },
+    /// RTCP from a client (publisher or reader): only proves it is alive.
+    Alive { activity: Arc<Activity> },
+}
+
+/// When a session's UDP traffic was last seen, in milliseconds since the hub started.
+#[derive(Default)]
+pub(crate) struct Activity(AtomicU64);
+
+impl Activity {
+    pub fn touch(&self, hub: &Hub) {
+        let ms = hub.started.elapsed().as_millis() as u64;
+        self.0.store(ms, Ordering::Relaxed);
+    }
+
+    pub fn last(&self, hub: &Hub) -> Option<Instant> {
+        match self.0.load(Ordering::Relaxed) {
+            0 => None,
+            ms => Some(hub.started + Duration::from_millis(ms)),
+        }
+    }
+}
+
+/// Shared server state.
+pub struct Hub {
+    pub(crate) settings: RtspSettings,
+    pub(crate) bound: BoundAddresses,
+    pub(crate) core: Arc<ServerConfig>,
+    pub(crate) paths: Mutex<PathManager<Arc<SharedStream>>>,
+    pub(crate) rtp_socket: Arc<UdpSocket>,
+    pub(crate) rtcp_socket: Arc<UdpSocket>,
+    pub(crate) routes: Mutex<HashMap<SocketAddr, UdpRoute>>,
+    pub(crate) multicast: Multicast,
+    pub(crate) clock: WallClock,
+    pub(crate) started: Instant,
+    next_id: AtomicU64,
+    shutdown_tx: watch::Sender<bool>,
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Hub {
+    pub(crate) fn new(
+        mut settings: RtspSettings,
+        bound: BoundAddresses,
+        rtp_socket: UdpSocket,
+        rtcp_socket: UdpSocket,
+    ) -> std::io::Result<Arc<Hub>> {
+        settings.core.server_rtp_port = bound.rtp.port();
+        settings.core.server_rtcp_port = bound.rtcp.port();
+        let started = Instant::now();
+        let unix = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+        let clock = WallClock {
+            base: started,
+            base_ntp: weir_core::rtcp::ntp_from_unix(unix.as_secs(), unix.subsec_nanos()),
+        };
+        let multicast = Multicast::new(&settings, bound.rtsp.ip())?;
+        Ok(Arc::new(Hub {
+            core: Arc::new(settings.core.clone()),
+            paths: Mutex::new(PathManager::new(settings.paths.clone())),
+            settings,
+            bound,
+            rtp_socket: Arc::new(rtp_socket),
+            rtcp_socket: Arc::new(rtcp_socket),
+            routes: Mutex::new(HashMap::new()),
+            multicast,
+            clock,
+            started,
+            next_id: AtomicU64::new(1),
+            shutdown_tx: watch::channel(false).0,
+        }))
+    }
+
+    pub(crate) fn next_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub(crate) fn shutdown_signal(&self) -> watch::Receiver<bool> {
+        self.shutdown_tx.subscribe()
+    }
+
+    pub(crate) fn shutdown(&self) {
+        self.shutdown_tx.send_replace(true);
+    }
+}

@@ -1,0 +1,467 @@
+//! One task per RTSP connection: feeds the core's `ServerConnection`, answers its questions
+//! from the hub, writes its responses, and delivers stream items to readers.
+
+use crate::hub::{lock, Activity, Hub, UdpRoute};
+use crate::stream::SharedStream;
+use crate::writev::write_all_vectored;
+use crate::READ_BATCH;
+use bytes::BytesMut;
+use smallvec::SmallVec;
+use std::io::IoSlice;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::OwnedWriteHalf;
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+use weir_core::media::{Cursor, StreamItem};
+use weir_core::rtsp::interleaved_header;
+use weir_core::rtsp::server::{Event, Role, ServerConnection, Session, TrackTransport};
+
+/// Where one track's packets go for a reader.
+#[derive(Clone, Copy)]
+enum Dest {
+    Tcp(u8, u8),
+    Udp(SocketAddr, SocketAddr),
+    /// Sent by the path's multicast sender, not by this task.
+    Multicast,
+    None,
+}
+
+struct Reading {
+    stream: Arc<SharedStream>,
+    /// Set once PLAY is answered.
+    playing: Option<Playing>,
+    multicast: bool,
+}
+
+struct Playing {
+    cursor: Cursor,
+    dests: SmallVec<[Dest; 4]>,
+    seq_rx: watch::Receiver<u64>,
+    lagging: bool,
+}
+
+struct Publishing {
+    stream: Arc<SharedStream>,
+    recording: bool,
+}
+
+struct Conn {
+    hub: Arc<Hub>,
+    core: ServerConnection,
+    reading: Option<Reading>,
+    publishing: Option<Publishing>,
+    /// Source-closed signal of the stream read or published.
+    closed_rx: Option<watch::Receiver<bool>>,
+    routes: SmallVec<[SocketAddr; 8]>,
+    activity: Arc<Activity>,
+    out: Vec<u8>,
+    batch: Vec<StreamItem>,
+    headers: Vec<[u8; 4]>,
+}
+
+fn random_seed() -> u64 {
+    let mut b = [0u8; 8];
+    if getrandom::fill(&mut b).is_err() {
+        // Fall back to the clock; ids stay unique per connection, only less unpredictable.
+        let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        return t.as_nanos() as u64;
+    }
+    u64::from_le_bytes(b)
+}
+
+/// Serves one RTSP connection until it closes.
+pub(crate) async fn run(hub: Arc<Hub>, sock: TcpStream, peer: SocketAddr) {
+    let core = ServerConnection::new(hub.core.clone(), peer, Instant::now(), random_seed());
+    let (mut rd, mut wr) = sock.into_split();
+    let mut shutdown = hub.shutdown_signal();
+    let mut c = Conn {
+        hub,
+        core,
+        reading: None,
+        publishing: None,
+        closed_rx: None,
+        routes: SmallVec::new(),
+        activity: Arc::new(Activity::default()),
+        out: Vec::with_capacity(4096),
+        batch: Vec::with_capacity(READ_BATCH),
+        headers: Vec::with_capacity(READ_BATCH * 4),
+    };
+    let mut inbuf = BytesMut::with_capacity(64 * 1024);
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        if !c.drive(&mut inbuf, &mut wr).await {
+            break;
+        }
+        let deadline = c.core.poll_timeout();
+        let playing = c.reading.as_mut().and_then(|r| r.playing.as_mut());
+        tokio::select! {
+            r = rd.read_buf(&mut inbuf) => match r {
+                Ok(0) => c.core.handle_close("the client closed the connection"),
+                Ok(_) => {
+                    c.core.handle_input(Instant::now(), &mut inbuf);
+                    if inbuf.capacity() - inbuf.len() < 4096 {
+                        inbuf.reserve(64 * 1024);
+                    }
+                }
+                Err(e) => c.core.handle_close(&e.to_string()),
+            },
+            _ = sleep_until_opt(deadline) => c.core.handle_timeout(Instant::now()),
+            _ = changed_opt(playing.map(|p| &mut p.seq_rx)) => {
+                if let Err(e) = c.deliver(&mut wr).await {
+                    c.core.handle_close(&format!("write error: {e}"));
+                }
+            }
+            _ = changed_opt(c.closed_rx.as_mut()) => {
+                let role = c.publishing.is_some();
+                c.core.terminate(if role { "publisher was replaced" } else { "source of the path has gone away" });
+            }
+            _ = tick.tick() => {
+                if let Some(t) = c.activity.last(&c.hub) {
+                    c.core.handle_udp_activity(t);
+                }
+            }
+            _ = shutdown.changed() => c.core.terminate("server is shutting down"),
+        }
+    }
+    c.release_all();
+    let _ = wr.shutdown().await;
+}
+
+async fn sleep_until_opt(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn changed_opt<T>(rx: Option<&mut watch::Receiver<T>>) {
+    match rx {
+        Some(rx) => {
+            if rx.changed().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+        None => std::future::pending().await,
+    }
+}
+
+impl Conn {
+    /// Drains the core's outputs, answering questions and resuming input parsing, until it
+    /// has nothing more to say. Returns false once the connection is to be closed.
+    async fn drive(&mut self, inbuf: &mut BytesMut, wr: &mut OwnedWriteHalf) -> bool {
+        let mut open = true;
+        loop {
+            let mut progressed = false;
+            while let Some(ev) = self.core.poll_event() {
+                progressed = true;
+                if !self.on_event(ev) {
+                    open = false;
+                }
+            }
+            if self.core.poll_transmit(&mut self.out) {
+                progressed = true;
+                let timeout = self.hub.settings.write_timeout;
+                let res = tokio::time::timeout(timeout, wr.write_all(&self.out)).await;
+                self.out.clear();
+                if !matches!(res, Ok(Ok(()))) {
+                    self.core.handle_close("write error or timeout");
+                    continue;
+                }
+            }
+            if open && !self.core.is_waiting() && !self.core.is_closing() && !inbuf.is_empty() {
+                let before = inbuf.len();
+                self.core.handle_input(Instant::now(), inbuf);
+                progressed |= inbuf.len() != before || self.core.is_waiting();
+            }
+            if !progressed {
+                return open;
+            }
+        }
+    }
+
+    /// Acts on one event; returns false on Close.
+    fn on_event(&mut self, ev: Event) -> bool {
+        let hub = self.hub.clone();
+        match ev {
+            Event::Describe { path, .. } => {
+                let r = lock(&hub.paths).describe(&path);
+                let r = r.and_then(|s| {
+                    if s.is_closed() {
+                        Err(weir_core::media::PathError::NoOnePublishing(path.clone()))
+                    } else {
+                        Ok(s.description.clone())
+                    }
+                });
+                self.core.answer_describe(r);
+            }
+            Event::Announce { path, description, .. } => {
+                let id = hub.next_id();
+                let stream = SharedStream::new(
+                    path.clone(),
+                    id,
+                    description,
+                    hub.settings.write_queue_size,
+                    hub.clock,
+                );
+                let r = lock(&hub.paths).publish(&path, id, stream.clone());
+                match r {
+                    Ok(outcome) => {
+                        if let Some((_, old)) = outcome.replaced {
+                            old.close();
+                        }
+                        self.closed_rx = Some(stream.closed_signal());
+                        self.publishing = Some(Publishing { stream, recording: false });
+                        self.core.answer_announce(Ok(()));
+                    }
+                    Err(e) => self.core.answer_announce(Err(e)),
+                }
+            }
+            Event::SetupRead { path, multicast, .. } => {
+                let r = lock(&hub.paths).add_reader(&path);
+                match r {
+                    Ok(stream) => {
+                        let groups = if multicast {
+                            hub.multicast.groups_for(&path, stream.description.tracks.len())
+                        } else {
+                            SmallVec::new()
+                        };
+                        let desc = stream.description.clone();
+                        self.closed_rx = Some(stream.closed_signal());
+                        self.reading = Some(Reading { stream, playing: None, multicast: false });
+                        self.core.answer_setup_read(Ok((desc, groups)));
+                    }
+                    Err(e) => self.core.answer_setup_read(Err(e)),
+                }
+            }
+            Event::Play => self.start_playing(),
+            Event::Record => {
+                if let Some(p) = self.publishing.as_mut() {
+                    p.recording = true;
+                    let stream = p.stream.clone();
+                    if let Some(s) = self.core.session() {
+                        let s = s.clone();
+                        self.add_publisher_routes(&s, &stream);
+                    }
+                }
+            }
+            Event::Paused => {
+                if let Some(r) = self.reading.as_mut() {
+                    r.playing = None;
+                    if r.multicast {
+                        r.multicast = false;
+                        hub.multicast.remove_reader(&r.stream.path);
+                    }
+                }
+                if let Some(p) = self.publishing.as_mut() {
+                    p.recording = false;
+                }
+            }
+            Event::Rtp { track, packet } => {
+                if let Some(p) = self.publishing.as_ref().filter(|p| p.recording) {
+                    p.stream.push_rtp(Instant::now(), track, packet);
+                }
+            }
+            Event::Rtcp { .. } => {}
+            Event::SessionClosed { session, .. } => self.release_session(&session),
+            Event::Close { .. } => return false,
+        }
+        true
+    }
+
+    fn start_playing(&mut self) {
+        let Some(session) = self.core.session().cloned() else {
+            return self.core.answer_play(Err(weir_core::media::PathError::NoOnePublishing(String::new())));
+        };
+        let Some(r) = self.reading.as_mut() else {
+            let e = weir_core::media::PathError::NoOnePublishing(session.path.clone());
+            return self.core.answer_play(Err(e));
+        };
+        let ntracks = r.stream.description.tracks.len();
+        let mut dests: SmallVec<[Dest; 4]> = SmallVec::from_elem(Dest::None, ntracks);
+        let mut multicast = false;
+        for (t, tr) in &session.tracks {
+            if let Some(d) = dests.get_mut(*t) {
+                *d = match *tr {
+                    TrackTransport::Tcp { rtp_channel, rtcp_channel } => Dest::Tcp(rtp_channel, rtcp_channel),
+                    TrackTransport::Udp { client_ip, client_rtp_port, client_rtcp_port } => Dest::Udp(
+                        SocketAddr::new(client_ip, client_rtp_port),
+                        SocketAddr::new(client_ip, client_rtcp_port),
+                    ),
+                    TrackTransport::Multicast(_) => {
+                        multicast = true;
+                        Dest::Multicast
+                    }
+                };
+                if let Dest::Udp(_, rtcp) = d {
+                    // Receiver reports from the reader keep its session alive.
+                    lock(&self.hub.routes).insert(*rtcp, UdpRoute::Alive { activity: self.activity.clone() });
+                    self.routes.push(*rtcp);
+                }
+            }
+        }
+        let cursor = r.stream.join();
+        let starts = r.stream.play_starts(&cursor);
+        let (mut seq_rx, _) = r.stream.subscribe();
+        // Deliver what the ring already holds right away.
+        seq_rx.mark_changed();
+        r.playing = Some(Playing { cursor, dests, seq_rx, lagging: false });
+        if multicast && !r.multicast {
+            r.multicast = true;
+            self.hub.multicast.add_reader(&r.stream);
+        }
+        self.core.answer_play(Ok(starts));
+    }
+
+    fn add_publisher_routes(&mut self, session: &Session, stream: &Arc<SharedStream>) {
+        let mut routes = lock(&self.hub.routes);
+        for (track, tr) in &session.tracks {
+            if let TrackTransport::Udp { client_ip, client_rtp_port, client_rtcp_port } = *tr {
+                let rtp = SocketAddr::new(client_ip, client_rtp_port);
+                let rtcp = SocketAddr::new(client_ip, client_rtcp_port);
+                routes.insert(
+                    rtp,
+                    UdpRoute::Publish { stream: stream.clone(), track: *track, activity: self.activity.clone() },
+                );
+                routes.insert(rtcp, UdpRoute::Alive { activity: self.activity.clone() });
+                self.routes.push(rtp);
+                self.routes.push(rtcp);
+            }
+        }
+        self.activity.touch(&self.hub);
+    }
+
+    /// Writes everything the reader's cursor has not delivered yet, a batch at a time.
+    async fn deliver(&mut self, wr: &mut OwnedWriteHalf) -> std::io::Result<()> {
+        let Some(r) = self.reading.as_mut() else { return Ok(()) };
+        let Some(p) = r.playing.as_mut() else { return Ok(()) };
+        p.seq_rx.borrow_and_update();
+        loop {
+            self.batch.clear();
+            let outcome = r.stream.read(&mut p.cursor, READ_BATCH, &mut self.batch);
+            if outcome.lost > 0 && !p.lagging {
+                p.lagging = true;
+                let id = self.core.session().map(|s| s.log_id().to_owned()).unwrap_or_default();
+                tracing::warn!(
+                    "[RTSP] [session {id}] reader is too slow, discarding {} units and resuming at the next key frame",
+                    outcome.lost
+                );
+            }
+            if self.batch.is_empty() {
+                return Ok(());
+            }
+            if outcome.lost == 0 {
+                p.lagging = false;
+            }
+            // TCP: one vectored write for the whole batch.
+            self.headers.clear();
+            for item in &self.batch {
+                match item {
+                    StreamItem::Unit(u) => {
+                        if let Some(Dest::Tcp(ch, _)) = p.dests.get(u.track) {
+                            for pk in &u.rtp {
+                                self.headers.push(interleaved_header(*ch, pk.raw.len() as u16));
+                            }
+                        }
+                    }
+                    StreamItem::Rtcp { track, packet } => {
+                        if let Some(Dest::Tcp(_, ch)) = p.dests.get(*track) {
+                            self.headers.push(interleaved_header(*ch, packet.len() as u16));
+                        }
+                    }
+                }
+            }
+            if !self.headers.is_empty() {
+                let mut slices: Vec<IoSlice<'_>> = Vec::with_capacity(self.headers.len() * 2);
+                let mut h = self.headers.iter();
+                for item in &self.batch {
+                    match item {
+                        StreamItem::Unit(u) => {
+                            if let Some(Dest::Tcp(..)) = p.dests.get(u.track) {
+                                for pk in &u.rtp {
+                                    if let Some(hd) = h.next() {
+                                        slices.push(IoSlice::new(hd));
+                                        slices.push(IoSlice::new(&pk.raw));
+                                    }
+                                }
+                            }
+                        }
+                        StreamItem::Rtcp { track, packet } => {
+                            if let Some(Dest::Tcp(..)) = p.dests.get(*track) {
+                                if let Some(hd) = h.next() {
+                                    slices.push(IoSlice::new(hd));
+                                    slices.push(IoSlice::new(packet));
+                                }
+                            }
+                        }
+                    }
+                }
+                let timeout = self.hub.settings.write_timeout;
+                match tokio::time::timeout(timeout, write_all_vectored(wr, &mut slices)).await {
+                    Ok(r) => r?,
+                    Err(_) => return Err(std::io::ErrorKind::TimedOut.into()),
+                }
+            }
+            // UDP: one datagram per packet through the server's sockets.
+            for item in &self.batch {
+                match item {
+                    StreamItem::Unit(u) => {
+                        if let Some(Dest::Udp(to, _)) = p.dests.get(u.track) {
+                            for pk in &u.rtp {
+                                let _ = self.hub.rtp_socket.send_to(&pk.raw, *to).await;
+                            }
+                        }
+                    }
+                    StreamItem::Rtcp { track, packet } => {
+                        if let Some(Dest::Udp(_, to)) = p.dests.get(*track) {
+                            let _ = self.hub.rtcp_socket.send_to(packet, *to).await;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn release_session(&mut self, session: &Session) {
+        {
+            let mut routes = lock(&self.hub.routes);
+            for a in self.routes.drain(..) {
+                routes.remove(&a);
+            }
+        }
+        match session.role {
+            Role::Publisher => {
+                if let Some(p) = self.publishing.take() {
+                    lock(&self.hub.paths).unpublish(&p.stream.path, p.stream.publisher_id);
+                    p.stream.close();
+                }
+            }
+            Role::Reader => {
+                if let Some(r) = self.reading.take() {
+                    if r.multicast {
+                        self.hub.multicast.remove_reader(&r.stream.path);
+                    }
+                    lock(&self.hub.paths).remove_reader(&r.stream.path);
+                }
+            }
+        }
+        self.closed_rx = None;
+    }
+
+    /// Releases whatever is still held when the task ends.
+    fn release_all(&mut self) {
+        if let Some(s) = self.core.session().cloned() {
+            self.release_session(&s);
+        }
+        if let Some(p) = self.publishing.take() {
+            lock(&self.hub.paths).unpublish(&p.stream.path, p.stream.publisher_id);
+            p.stream.close();
+        }
+        if let Some(r) = self.reading.take() {
+            lock(&self.hub.paths).remove_reader(&r.stream.path);
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! The shared state of one published stream: its ring, its ingest, and the signals that wake
+//! readers.
+
+use smallvec::SmallVec;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+use tokio::sync::watch;
+use weir_core::media::{Cursor, ReadOutcome, Ring, StreamDescription, StreamIngest, StreamItem, WallClock};
+use weir_core::rtp::RtpPacket;
+use weir_core::rtsp::server::PlayStart;
+
+struct Ingest {
+    ingest: StreamIngest,
+    scratch: Vec<StreamItem>,
+}
+
+/// One published stream, shared by its publisher and every reader.
+pub(crate) struct SharedStream {
+    /// The path name.
+    pub path: String,
+    /// The publisher's id (to unpublish only if still the owner).
+    pub publisher_id: u64,
+    /// The tracks.
+    pub description: Arc<StreamDescription>,
+    ring: Mutex<Ring>,
+    ingest: Mutex<Ingest>,
+    seq_tx: watch::Sender<u64>,
+    closed_tx: watch::Sender<bool>,
+    closed: AtomicBool,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding one of these locks cannot leave the ring half-written in a way
+    // that matters to readers; keep serving.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl SharedStream {
+    pub fn new(
+        path: String,
+        publisher_id: u64,
+        description: Arc<StreamDescription>,
+        capacity: usize,
+        clock: WallClock,
+    ) -> Arc<SharedStream> {
+        let all_key = !description.has_video();
+        Arc::new(SharedStream {
+            path,
+            publisher_id,
+            ring: Mutex::new(Ring::new(capacity, all_key)),
+            ingest: Mutex::new(Ingest {
+                ingest: StreamIngest::new(&description, clock),
+                scratch: Vec::with_capacity(16),
+            }),
+            description,
+            seq_tx: watch::channel(0).0,
+            closed_tx: watch::channel(false).0,
+            closed: AtomicBool::new(false),
+        })
+    }
+
+    /// Feeds one publisher packet; wakes readers when items were produced.
+    pub fn push_rtp(&self, now: Instant, track: usize, packet: RtpPacket) {
+        let mut ing = lock(&self.ingest);
+        let Ingest { ingest, scratch } = &mut *ing;
+        ingest.push_rtp(now, track, packet, scratch);
+        if scratch.is_empty() {
+            return;
+        }
+        let end = {
+            let mut ring = lock(&self.ring);
+            for item in scratch.drain(..) {
+                ring.push(item);
+            }
+            ring.end_seq()
+        };
+        drop(ing);
+        self.seq_tx.send_replace(end);
+    }
+
+    /// Marks the stream closed (publisher gone or replaced) and wakes everyone.
+    pub fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        self.closed_tx.send_replace(true);
+    }
+
+    /// Whether the stream is closed.
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// Receivers for "new items" and "closed".
+    pub fn subscribe(&self) -> (watch::Receiver<u64>, watch::Receiver<bool>) {
+        (self.seq_tx.subscribe(), self.closed_tx.subscribe())
+    }
+
+    /// A receiver for "closed" only.
+    pub fn closed_signal(&self) -> watch::Receiver<bool> {
+        self.closed_tx.subscribe()
+    }
+
+    /// A cursor for a reader joining now.
+    pub fn join(&self) -> Cursor {
+        lock(&self.ring).join()
+    }
+
+    /// Reads up to `max` items.
+    pub fn read(&self, cursor: &mut Cursor, max: usize, out: &mut Vec<StreamItem>) -> ReadOutcome {
+        lock(&self.ring).read(cursor, max, out)
+    }
+
+    /// Where each track starts for a reader at `cursor` (for RTP-Info).
+    pub fn play_starts(&self, cursor: &Cursor) -> SmallVec<[PlayStart; 4]> {
+        let ring = lock(&self.ring);
+        let mut starts: SmallVec<[PlayStart; 4]> = SmallVec::new();
+        for item in ring.peek(cursor) {
+            if let StreamItem::Unit(u) = item {
+                if starts.iter().any(|s| s.track == u.track) {
+                    continue;
+                }
+                if let Some(p) = u.rtp.first() {
+                    starts.push(PlayStart {
+                        track: u.track,
+                        seq: p.header.sequence_number.0,
+                        rtptime: p.header.timestamp,
+                    });
+                }
+                if starts.len() == self.description.tracks.len() {
+                    break;
+                }
+            }
+        }
+        starts
+    }
+}

@@ -1,0 +1,34 @@
+//! The RTSP server connection state machine.
+//!
+//! One [`ServerConnection`] per TCP connection. It parses requests, keeps the session (at most
+//! one per connection), answers every request with the right status code, and asks the adapter
+//! the questions only the path registry can answer ([`Event::Describe`], [`Event::Announce`],
+//! [`Event::SetupRead`], [`Event::Play`]) — the adapter answers with the matching `answer_*`
+//! method and then calls [`ServerConnection::handle_input`] again to resume parsing.
+//!
+//! Media a publisher sends over TCP comes out as [`Event::Rtp`]; media for readers does not go
+//! through this machine at all: the adapter frames ring items with the session's channels
+//! ([`Session::tcp_channels`]) or sends them to its UDP ports.
+
+mod conn;
+mod handlers;
+mod session;
+mod url;
+
+pub use conn::{Event, ServerConfig, ServerConnection, TransportSet};
+pub use session::{MulticastGroup, Role, Session, SessionState, TrackTransport};
+pub use url::{split_request_url, RequestTarget};
+
+/// One RTP-Info entry of a PLAY answer: where a track's first packet for this reader stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlayStart {
+    /// The track.
+    pub track: usize,
+    /// Sequence number of the first packet the reader will get.
+    pub seq: u16,
+    /// RTP timestamp of that packet.
+    pub rtptime: u32,
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The project's test command: installs the media tools the end-to-end tests drive
+# (ffmpeg/ffprobe, GStreamer with rtspclientsink/rtspsrc, iproute2 for the multicast
+# network namespace), then runs every test of the workspace.
+#
+# Tests run in release mode: pushing real media through a debug build of the server
+# on a 2-core machine is too slow, and timing-sensitive media assertions would flake.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(ffmpeg gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+    gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-rtsp iproute2)
+GST_ELEMENTS=(rtspclientsink rtspsrc qtdemux h264parse aacparse rtph264depay identity filesink)
+
+missing() {
+    local tool element
+    for tool in ffmpeg ffprobe gst-launch-1.0 gst-inspect-1.0 ip; do
+        command -v "$tool" >/dev/null 2>&1 || { echo "$tool"; return 0; }
+    done
+    for element in "${GST_ELEMENTS[@]}"; do
+        gst-inspect-1.0 "$element" >/dev/null 2>&1 || { echo "GStreamer element $element"; return 0; }
+    done
+    return 1
+}
+
+if what=$(missing); then
+    echo "test.sh: $what is missing: installing ${PACKAGES[*]}"
+    SUDO=()
+    if [ "$(id -u)" -ne 0 ]; then
+        if command -v sudo >/dev/null 2>&1; then
+            SUDO=(sudo)
+        else
+            echo "test.sh: not root and no sudo: install ${PACKAGES[*]} by hand" >&2
+            exit 1
+        fi
+    fi
+    "${SUDO[@]}" apt-get update
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${PACKAGES[@]}"
+    if what=$(missing); then
+        echo "test.sh: $what is still missing after installing" >&2
+        exit 1
+    fi
+fi
+
+status=0
+cargo test --workspace --release 2>&1 || status=$?
+exit "$status"

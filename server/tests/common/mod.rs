@@ -1,0 +1,32 @@
+//! The end-to-end harness shared by every e2e test file (`mod common;`).
+//!
+//! - [`process`]: [`require_tool`], [`serial`], [`ChildGuard`] (killed on drop),
+//!   [`run_with_timeout`], [`TempDir`].
+//! - [`weir`]: [`Weir`] (the server under test: config, ports from the log,
+//!   `wait_for_log`), [`rtsp_config`], [`NetNs`] (multicast on loopback).
+//! - [`media`]: [`Fixture`]s generated once into `target/test-fixtures/`,
+//!   [`source_framemd5`], [`assert_contiguous_run`], ffmpeg/GStreamer publishers and
+//!   readers, [`ffprobe_packets`].
+//! - [`rtsp_client`]: [`RtspClient`] (raw requests, responses, `$` frames) and
+//!   [`RawReader`] (counts RTP per channel, records sequence gaps).
+//!
+//! Nothing is skipped: a missing tool is a failure that says how to install it.
+//! Every child process has a hard timeout; servers and tools are bound to 127.0.0.1.
+#![allow(dead_code, unused_imports)]
+
+pub mod media;
+pub mod process;
+pub mod rtsp_client;
+pub mod weir;
+
+pub use media::*;
+pub use process::*;
+pub use rtsp_client::*;
+pub use weir::*;
+
+use std::time::Duration;
+
+/// Shorthand for `Duration::from_secs`.
+pub fn secs(s: u64) -> Duration {
+    Duration::from_secs(s)
+}
