@@ -18,7 +18,11 @@ use weir_core::rtsp::server::ServerConfig;
 #[derive(Clone)]
 pub(crate) enum UdpRoute {
     /// RTP of a publisher's track.
-    Publish { stream: Arc<SharedStream>, track: usize, activity: Arc<Activity> },
+    Publish {
+        stream: Arc<SharedStream>,
+        track: usize,
+        activity: Arc<Activity>,
+    },
     /// RTCP from a client (publisher or reader): only proves it is alive.
     Alive { activity: Arc<Activity> },
 }
@@ -44,7 +48,6 @@ impl Activity {
 /// Shared server state.
 pub struct Hub {
     pub(crate) settings: RtspSettings,
-    pub(crate) bound: BoundAddresses,
     pub(crate) core: Arc<ServerConfig>,
     pub(crate) paths: Mutex<PathManager<Arc<SharedStream>>>,
     pub(crate) rtp_socket: Arc<UdpSocket>,
@@ -71,7 +74,9 @@ impl Hub {
         settings.core.server_rtp_port = bound.rtp.port();
         settings.core.server_rtcp_port = bound.rtcp.port();
         let started = Instant::now();
-        let unix = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+        let unix = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
         let clock = WallClock {
             base: started,
             base_ntp: weir_core::rtcp::ntp_from_unix(unix.as_secs(), unix.subsec_nanos()),
@@ -81,7 +86,6 @@ impl Hub {
             core: Arc::new(settings.core.clone()),
             paths: Mutex::new(PathManager::new(settings.paths.clone())),
             settings,
-            bound,
             rtp_socket: Arc::new(rtp_socket),
             rtcp_socket: Arc::new(rtcp_socket),
             routes: Mutex::new(HashMap::new()),

@@ -55,8 +55,13 @@ impl RtspServer {
     pub async fn bind(settings: RtspSettings) -> io::Result<RtspServer> {
         let listener = tokio::net::TcpListener::bind(settings.rtsp_address).await?;
         let rtsp = listener.local_addr()?;
-        let (rtp_socket, rtcp_socket) = udp::bind_pair(settings.rtp_address, settings.rtcp_address)?;
-        let bound = BoundAddresses { rtsp, rtp: rtp_socket.local_addr()?, rtcp: rtcp_socket.local_addr()? };
+        let (rtp_socket, rtcp_socket) =
+            udp::bind_pair(settings.rtp_address, settings.rtcp_address)?;
+        let bound = BoundAddresses {
+            rtsp,
+            rtp: rtp_socket.local_addr()?,
+            rtcp: rtcp_socket.local_addr()?,
+        };
         let hub = Hub::new(settings, bound, rtp_socket, rtcp_socket)?;
         let mut parts = vec![format!("{} (TCP)", bound.rtsp)];
         if hub.settings.core.transports.udp {
@@ -64,7 +69,11 @@ impl RtspServer {
             parts.push(format!("{} (UDP/RTCP)", bound.rtcp));
         }
         tracing::info!("[RTSP] listener opened on {}", parts.join(", "));
-        Ok(RtspServer { hub, listener, bound })
+        Ok(RtspServer {
+            hub,
+            listener,
+            bound,
+        })
     }
 
     /// The addresses bound.

@@ -5,11 +5,11 @@ use crate::config::RtspSettings;
 use crate::hub::lock;
 use crate::stream::SharedStream;
 use crate::READ_BATCH;
+use smallvec::SmallVec;
 use socket2::{Domain, Protocol, Socket, Type};
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
-use smallvec::SmallVec;
 use tokio::net::UdpSocket;
 use tokio::task::JoinHandle;
 use weir_core::media::StreamItem;
@@ -56,7 +56,11 @@ impl Multicast {
             return existing.groups.clone();
         }
         let (base, prefix) = self.range;
-        let size = if prefix >= 32 { 1 } else { 1u32 << (32 - prefix) };
+        let size = if prefix >= 32 {
+            1
+        } else {
+            1u32 << (32 - prefix)
+        };
         let mut allocated = SmallVec::new();
         for _ in 0..tracks {
             // Offset 0 (the network address itself) is skipped.
@@ -71,7 +75,11 @@ impl Multicast {
         }
         groups.insert(
             path.to_owned(),
-            PathGroups { groups: allocated.clone(), readers: 0, sender: None },
+            PathGroups {
+                groups: allocated.clone(),
+                readers: 0,
+                sender: None,
+            },
         );
         allocated
     }
@@ -80,10 +88,16 @@ impl Multicast {
     pub fn add_reader(&self, stream: &Arc<SharedStream>) {
         let groups = self.groups_for(&stream.path, stream.description.tracks.len());
         let mut g = lock(&self.groups);
-        let Some(entry) = g.1.get_mut(&stream.path) else { return };
+        let Some(entry) = g.1.get_mut(&stream.path) else {
+            return;
+        };
         entry.readers += 1;
         if entry.sender.is_none() {
-            entry.sender = Some(tokio::spawn(send_loop(stream.clone(), groups, self.interface)));
+            entry.sender = Some(tokio::spawn(send_loop(
+                stream.clone(),
+                groups,
+                self.interface,
+            )));
         }
     }
 
@@ -120,12 +134,23 @@ async fn send_loop(
     let sock = match sender_socket(interface) {
         Ok(s) => s,
         Err(e) => {
-            tracing::error!("[RTSP] multicast sender for path '{}' failed: {e}", stream.path);
+            tracing::error!(
+                "[RTSP] multicast sender for path '{}' failed: {e}",
+                stream.path
+            );
             return;
         }
     };
-    let rtp_to = |t: usize| groups.get(t).map(|g| SocketAddr::new(g.address, g.rtp_port));
-    let rtcp_to = |t: usize| groups.get(t).map(|g| SocketAddr::new(g.address, g.rtcp_port));
+    let rtp_to = |t: usize| {
+        groups
+            .get(t)
+            .map(|g| SocketAddr::new(g.address, g.rtp_port))
+    };
+    let rtcp_to = |t: usize| {
+        groups
+            .get(t)
+            .map(|g| SocketAddr::new(g.address, g.rtcp_port))
+    };
     let (mut seq_rx, _) = stream.subscribe();
     let mut cursor = stream.join();
     let mut batch = Vec::with_capacity(READ_BATCH);

@@ -66,7 +66,9 @@ fn random_seed() -> u64 {
     let mut b = [0u8; 8];
     if getrandom::fill(&mut b).is_err() {
         // Fall back to the clock; ids stay unique per connection, only less unpredictable.
-        let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
         return t.as_nanos() as u64;
     }
     u64::from_le_bytes(b)
@@ -198,7 +200,9 @@ impl Conn {
                 });
                 self.core.answer_describe(r);
             }
-            Event::Announce { path, description, .. } => {
+            Event::Announce {
+                path, description, ..
+            } => {
                 let id = hub.next_id();
                 let stream = SharedStream::new(
                     path.clone(),
@@ -214,24 +218,34 @@ impl Conn {
                             old.close();
                         }
                         self.closed_rx = Some(stream.closed_signal());
-                        self.publishing = Some(Publishing { stream, recording: false });
+                        self.publishing = Some(Publishing {
+                            stream,
+                            recording: false,
+                        });
                         self.core.answer_announce(Ok(()));
                     }
                     Err(e) => self.core.answer_announce(Err(e)),
                 }
             }
-            Event::SetupRead { path, multicast, .. } => {
+            Event::SetupRead {
+                path, multicast, ..
+            } => {
                 let r = lock(&hub.paths).add_reader(&path);
                 match r {
                     Ok(stream) => {
                         let groups = if multicast {
-                            hub.multicast.groups_for(&path, stream.description.tracks.len())
+                            hub.multicast
+                                .groups_for(&path, stream.description.tracks.len())
                         } else {
                             SmallVec::new()
                         };
                         let desc = stream.description.clone();
                         self.closed_rx = Some(stream.closed_signal());
-                        self.reading = Some(Reading { stream, playing: None, multicast: false });
+                        self.reading = Some(Reading {
+                            stream,
+                            playing: None,
+                            multicast: false,
+                        });
                         self.core.answer_setup_read(Ok((desc, groups)));
                     }
                     Err(e) => self.core.answer_setup_read(Err(e)),
@@ -274,7 +288,11 @@ impl Conn {
 
     fn start_playing(&mut self) {
         let Some(session) = self.core.session().cloned() else {
-            return self.core.answer_play(Err(weir_core::media::PathError::NoOnePublishing(String::new())));
+            return self
+                .core
+                .answer_play(Err(weir_core::media::PathError::NoOnePublishing(
+                    String::new(),
+                )));
         };
         let Some(r) = self.reading.as_mut() else {
             let e = weir_core::media::PathError::NoOnePublishing(session.path.clone());
@@ -286,8 +304,15 @@ impl Conn {
         for (t, tr) in &session.tracks {
             if let Some(d) = dests.get_mut(*t) {
                 *d = match *tr {
-                    TrackTransport::Tcp { rtp_channel, rtcp_channel } => Dest::Tcp(rtp_channel, rtcp_channel),
-                    TrackTransport::Udp { client_ip, client_rtp_port, client_rtcp_port } => Dest::Udp(
+                    TrackTransport::Tcp {
+                        rtp_channel,
+                        rtcp_channel,
+                    } => Dest::Tcp(rtp_channel, rtcp_channel),
+                    TrackTransport::Udp {
+                        client_ip,
+                        client_rtp_port,
+                        client_rtcp_port,
+                    } => Dest::Udp(
                         SocketAddr::new(client_ip, client_rtp_port),
                         SocketAddr::new(client_ip, client_rtcp_port),
                     ),
@@ -298,7 +323,12 @@ impl Conn {
                 };
                 if let Dest::Udp(_, rtcp) = d {
                     // Receiver reports from the reader keep its session alive.
-                    lock(&self.hub.routes).insert(*rtcp, UdpRoute::Alive { activity: self.activity.clone() });
+                    lock(&self.hub.routes).insert(
+                        *rtcp,
+                        UdpRoute::Alive {
+                            activity: self.activity.clone(),
+                        },
+                    );
                     self.routes.push(*rtcp);
                 }
             }
@@ -308,7 +338,12 @@ impl Conn {
         let (mut seq_rx, _) = r.stream.subscribe();
         // Deliver what the ring already holds right away.
         seq_rx.mark_changed();
-        r.playing = Some(Playing { cursor, dests, seq_rx, lagging: false });
+        r.playing = Some(Playing {
+            cursor,
+            dests,
+            seq_rx,
+            lagging: false,
+        });
         if multicast && !r.multicast {
             r.multicast = true;
             self.hub.multicast.add_reader(&r.stream);
@@ -319,14 +354,28 @@ impl Conn {
     fn add_publisher_routes(&mut self, session: &Session, stream: &Arc<SharedStream>) {
         let mut routes = lock(&self.hub.routes);
         for (track, tr) in &session.tracks {
-            if let TrackTransport::Udp { client_ip, client_rtp_port, client_rtcp_port } = *tr {
+            if let TrackTransport::Udp {
+                client_ip,
+                client_rtp_port,
+                client_rtcp_port,
+            } = *tr
+            {
                 let rtp = SocketAddr::new(client_ip, client_rtp_port);
                 let rtcp = SocketAddr::new(client_ip, client_rtcp_port);
                 routes.insert(
                     rtp,
-                    UdpRoute::Publish { stream: stream.clone(), track: *track, activity: self.activity.clone() },
+                    UdpRoute::Publish {
+                        stream: stream.clone(),
+                        track: *track,
+                        activity: self.activity.clone(),
+                    },
                 );
-                routes.insert(rtcp, UdpRoute::Alive { activity: self.activity.clone() });
+                routes.insert(
+                    rtcp,
+                    UdpRoute::Alive {
+                        activity: self.activity.clone(),
+                    },
+                );
                 self.routes.push(rtp);
                 self.routes.push(rtcp);
             }
@@ -336,15 +385,23 @@ impl Conn {
 
     /// Writes everything the reader's cursor has not delivered yet, a batch at a time.
     async fn deliver(&mut self, wr: &mut OwnedWriteHalf) -> std::io::Result<()> {
-        let Some(r) = self.reading.as_mut() else { return Ok(()) };
-        let Some(p) = r.playing.as_mut() else { return Ok(()) };
+        let Some(r) = self.reading.as_mut() else {
+            return Ok(());
+        };
+        let Some(p) = r.playing.as_mut() else {
+            return Ok(());
+        };
         p.seq_rx.borrow_and_update();
         loop {
             self.batch.clear();
             let outcome = r.stream.read(&mut p.cursor, READ_BATCH, &mut self.batch);
             if outcome.lost > 0 && !p.lagging {
                 p.lagging = true;
-                let id = self.core.session().map(|s| s.log_id().to_owned()).unwrap_or_default();
+                let id = self
+                    .core
+                    .session()
+                    .map(|s| s.log_id().to_owned())
+                    .unwrap_or_default();
                 tracing::warn!(
                     "[RTSP] [session {id}] reader is too slow, discarding {} units and resuming at the next key frame",
                     outcome.lost
@@ -363,13 +420,15 @@ impl Conn {
                     StreamItem::Unit(u) => {
                         if let Some(Dest::Tcp(ch, _)) = p.dests.get(u.track) {
                             for pk in &u.rtp {
-                                self.headers.push(interleaved_header(*ch, pk.raw.len() as u16));
+                                self.headers
+                                    .push(interleaved_header(*ch, pk.raw.len() as u16));
                             }
                         }
                     }
                     StreamItem::Rtcp { track, packet } => {
                         if let Some(Dest::Tcp(_, ch)) = p.dests.get(*track) {
-                            self.headers.push(interleaved_header(*ch, packet.len() as u16));
+                            self.headers
+                                .push(interleaved_header(*ch, packet.len() as u16));
                         }
                     }
                 }

@@ -6,7 +6,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 use tokio::sync::watch;
-use weir_core::media::{Cursor, ReadOutcome, Ring, StreamDescription, StreamIngest, StreamItem, WallClock};
+use weir_core::media::{
+    Cursor, ReadOutcome, Ring, StreamDescription, StreamIngest, StreamItem, WallClock,
+};
 use weir_core::rtp::RtpPacket;
 use weir_core::rtsp::server::PlayStart;
 
@@ -44,11 +46,11 @@ impl SharedStream {
         capacity: usize,
         clock: WallClock,
     ) -> Arc<SharedStream> {
-        let all_key = !description.has_video();
+        let start_tracks = description.start_tracks();
         Arc::new(SharedStream {
             path,
             publisher_id,
-            ring: Mutex::new(Ring::new(capacity, all_key)),
+            ring: Mutex::new(Ring::new(capacity, start_tracks)),
             ingest: Mutex::new(Ingest {
                 ingest: StreamIngest::new(&description, clock),
                 scratch: Vec::with_capacity(16),

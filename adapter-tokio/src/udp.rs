@@ -38,7 +38,10 @@ pub(crate) fn bind_pair(rtp: SocketAddr, rtcp: SocketAddr) -> io::Result<(UdpSoc
             return Ok((a, b));
         }
     }
-    Err(io::Error::new(io::ErrorKind::AddrInUse, "no free RTP/RTCP port pair"))
+    Err(io::Error::new(
+        io::ErrorKind::AddrInUse,
+        "no free RTP/RTCP port pair",
+    ))
 }
 
 /// Starts the receive loops of the RTP and RTCP sockets.
@@ -46,7 +49,11 @@ pub(crate) fn spawn_receivers(hub: &Arc<Hub>) {
     for rtcp in [false, true] {
         let hub = hub.clone();
         tokio::spawn(async move {
-            let sock = if rtcp { hub.rtcp_socket.clone() } else { hub.rtp_socket.clone() };
+            let sock = if rtcp {
+                hub.rtcp_socket.clone()
+            } else {
+                hub.rtp_socket.clone()
+            };
             let mut buf = vec![0u8; 65_536];
             loop {
                 let (n, from) = match sock.recv_from(&mut buf).await {
@@ -58,14 +65,19 @@ pub(crate) fn spawn_receivers(hub: &Arc<Hub>) {
                 };
                 let route = lock(&hub.routes).get(&from).cloned();
                 match route {
-                    Some(UdpRoute::Publish { stream, track, activity }) if !rtcp => {
+                    Some(UdpRoute::Publish {
+                        stream,
+                        track,
+                        activity,
+                    }) if !rtcp => {
                         activity.touch(&hub);
                         match RtpPacket::parse(Bytes::copy_from_slice(&buf[..n])) {
                             Ok(p) => stream.push_rtp(Instant::now(), track, p),
                             Err(e) => tracing::debug!("[RTSP] invalid RTP packet from {from}: {e}"),
                         }
                     }
-                    Some(UdpRoute::Publish { activity, .. }) | Some(UdpRoute::Alive { activity }) => {
+                    Some(UdpRoute::Publish { activity, .. })
+                    | Some(UdpRoute::Alive { activity }) => {
                         activity.touch(&hub);
                     }
                     None => {}

@@ -28,8 +28,16 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
     N: for<'a> FormatFields<'a> + 'static,
 {
-    fn format_event(&self, ctx: &FmtContext<'_, S, N>, mut w: Writer<'_>, ev: &Event<'_>) -> fmt::Result {
-        let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0) as i64;
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut w: Writer<'_>,
+        ev: &Event<'_>,
+    ) -> fmt::Result {
+        let secs = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0) as i64;
         let (y, mo, d) = civil(secs.div_euclid(86_400));
         let t = secs.rem_euclid(86_400);
         let level = match *ev.metadata().level() {
@@ -38,7 +46,13 @@ where
             Level::INFO => "INF",
             _ => "DEB",
         };
-        write!(w, "{y:04}/{mo:02}/{d:02} {:02}:{:02}:{:02} {level} ", t / 3600, t / 60 % 60, t % 60)?;
+        write!(
+            w,
+            "{y:04}/{mo:02}/{d:02} {:02}:{:02}:{:02} {level} ",
+            t / 3600,
+            t / 60 % 60,
+            t % 60
+        )?;
         ctx.format_fields(w.by_ref(), ev)?;
         writeln!(w)
     }
@@ -52,7 +66,8 @@ pub fn init(level: LogLevel) {
         LogLevel::Warn => "warn",
         LogLevel::Error => "error",
     };
-    let filter = tracing_subscriber::EnvFilter::new(format!("warn,weir={l},weir_core={l},weir_tokio={l}"));
+    let filter =
+        tracing_subscriber::EnvFilter::new(format!("warn,weir={l},weir_core={l},weir_tokio={l}"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stdout)

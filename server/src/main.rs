@@ -12,7 +12,11 @@ use std::process::ExitCode;
 
 /// Command line.
 #[derive(Parser, Debug)]
-#[command(name = "weir", version, about = "weir, a real-time media server (MediaMTX compatible)")]
+#[command(
+    name = "weir",
+    version,
+    about = "weir, a real-time media server (MediaMTX compatible)"
+)]
 struct Cli {
     /// Path of a mediamtx.yml configuration file (default: the embedded MediaMTX defaults).
     config: Option<PathBuf>,
@@ -44,9 +48,15 @@ fn main() -> ExitCode {
         None => tracing::info!("configuration: embedded default"),
     }
     if !conf.not_implemented.is_empty() {
-        tracing::warn!("parsed, not implemented yet: {}", conf.not_implemented.join(", "));
+        tracing::warn!(
+            "parsed, not implemented yet: {}",
+            conf.not_implemented.join(", ")
+        );
     }
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             tracing::error!("cannot start the runtime: {e}");

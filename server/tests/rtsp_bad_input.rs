@@ -35,7 +35,13 @@ fn bed_with(extra_config: &str, path: &str) -> Bed {
     let reader = RawReader::start(weir.rtsp_port(), path);
     reader.wait_video_packets(25, secs(10));
     let before = reader.snapshot();
-    Bed { reader, before, _publisher: publisher, weir, _serial: serial }
+    Bed {
+        reader,
+        before,
+        _publisher: publisher,
+        weir,
+        _serial: serial,
+    }
 }
 
 impl Bed {
@@ -55,22 +61,28 @@ impl Bed {
 
     /// Asserts the concurrent reader is still receiving, gap-free, and weir is alive.
     fn finish(mut self) {
-        self.reader.assert_flowing_without_gap(&self.before, 25, secs(10));
+        self.reader
+            .assert_flowing_without_gap(&self.before, 25, secs(10));
         self.weir.assert_alive();
     }
 }
 
 /// Reads one response, asserts its status, then asserts the server closes the connection.
 fn expect_status_then_close(c: &mut RtspClient, status: u16) -> Response {
-    let r = c.try_read_response(T).unwrap_or_else(|e| panic!("expected {status}: {e}"));
+    let r = c
+        .try_read_response(T)
+        .unwrap_or_else(|e| panic!("expected {status}: {e}"));
     assert_eq!(r.status, status, "unexpected response: {r:?}");
-    c.wait_closed(T).unwrap_or_else(|e| panic!("after {status} the server must close the connection: {e}"));
+    c.wait_closed(T)
+        .unwrap_or_else(|e| panic!("after {status} the server must close the connection: {e}"));
     r
 }
 
 /// Reads one response and asserts its status.
 fn expect_status(c: &mut RtspClient, status: u16) -> Response {
-    let r = c.try_read_response(T).unwrap_or_else(|e| panic!("expected {status}: {e}"));
+    let r = c
+        .try_read_response(T)
+        .unwrap_or_else(|e| panic!("expected {status}: {e}"));
     assert_eq!(r.status, status, "unexpected response: {r:?}");
     r
 }
@@ -102,13 +114,17 @@ fn garbage_request_line_gets_400_and_close() {
 
 #[test]
 fn garbage_header_line_gets_400_and_close() {
-    garbage_gets_400_and_close(b"OPTIONS rtsp://127.0.0.1/live RTSP/1.0\r\nCSeq: 1\r\nthis header has no colon\r\n\r\n");
+    garbage_gets_400_and_close(
+        b"OPTIONS rtsp://127.0.0.1/live RTSP/1.0\r\nCSeq: 1\r\nthis header has no colon\r\n\r\n",
+    );
 }
 
 #[test]
 fn non_rtsp_bytes_get_400_and_close() {
     // A TLS ClientHello-like binary prefix, then an end of head so a buffering parser also decides.
-    let mut bytes = vec![0x16, 0x03, 0x01, 0x00, 0xa5, 0x01, 0x00, 0x00, 0xa1, 0x03, 0x03, 0x00, 0xff, 0xfe];
+    let mut bytes = vec![
+        0x16, 0x03, 0x01, 0x00, 0xa5, 0x01, 0x00, 0x00, 0xa1, 0x03, 0x03, 0x00, 0xff, 0xfe,
+    ];
     bytes.extend_from_slice(b"\r\n\r\n");
     garbage_gets_400_and_close(&bytes);
 }
@@ -118,7 +134,11 @@ fn head_over_16k_without_end_gets_400_and_close() {
     let bed = bed();
     let mut c = bed.client();
     let addr = c.local_addr();
-    let mut bytes = format!("OPTIONS {} RTSP/1.0\r\nCSeq: 1\r\nX-Padding: ", bed.url("live")).into_bytes();
+    let mut bytes = format!(
+        "OPTIONS {} RTSP/1.0\r\nCSeq: 1\r\nX-Padding: ",
+        bed.url("live")
+    )
+    .into_bytes();
     bytes.resize(17 * 1024, b'a');
     let _ = c.send_raw(&bytes);
     expect_status_then_close(&mut c, 400);
@@ -151,7 +171,8 @@ fn missing_cseq_gets_400_and_connection_stays_open() {
     let bed = bed();
     let mut c = bed.client();
     let addr = c.local_addr();
-    c.send_raw(format!("OPTIONS {} RTSP/1.0\r\n\r\n", bed.url("live")).as_bytes()).expect("send");
+    c.send_raw(format!("OPTIONS {} RTSP/1.0\r\n\r\n", bed.url("live")).as_bytes())
+        .expect("send");
     expect_status(&mut c, 400);
     bed.expect_war_on_conn(&addr);
     expect_still_usable(&mut c, &bed.url("live"));
@@ -163,8 +184,14 @@ fn duplicate_cseq_gets_400_and_connection_stays_open() {
     let bed = bed();
     let mut c = bed.client();
     let addr = c.local_addr();
-    c.send_raw(format!("OPTIONS {} RTSP/1.0\r\nCSeq: 1\r\nCSeq: 2\r\n\r\n", bed.url("live")).as_bytes())
-        .expect("send");
+    c.send_raw(
+        format!(
+            "OPTIONS {} RTSP/1.0\r\nCSeq: 1\r\nCSeq: 2\r\n\r\n",
+            bed.url("live")
+        )
+        .as_bytes(),
+    )
+    .expect("send");
     expect_status(&mut c, 400);
     bed.expect_war_on_conn(&addr);
     expect_still_usable(&mut c, &bed.url("live"));
@@ -175,7 +202,8 @@ fn duplicate_cseq_gets_400_and_connection_stays_open() {
 fn rtsp_2_0_gets_505() {
     let bed = bed();
     let mut c = bed.client();
-    c.send_raw(format!("OPTIONS {} RTSP/2.0\r\nCSeq: 1\r\n\r\n", bed.url("live")).as_bytes()).expect("send");
+    c.send_raw(format!("OPTIONS {} RTSP/2.0\r\nCSeq: 1\r\n\r\n", bed.url("live")).as_bytes())
+        .expect("send");
     expect_status(&mut c, 505);
     bed.finish();
 }
@@ -196,8 +224,13 @@ fn redirect_from_client_gets_405_with_allow() {
     let mut c = bed.client();
     let r = c.request("REDIRECT", &bed.url("live"), &[], b"");
     assert_eq!(r.status, 405, "{r:?}");
-    let allow = r.header("Allow").unwrap_or_else(|| panic!("405 without Allow header: {r:?}"));
-    assert!(allow.contains("OPTIONS") && allow.contains("DESCRIBE"), "Allow: {allow}");
+    let allow = r
+        .header("Allow")
+        .unwrap_or_else(|| panic!("405 without Allow header: {r:?}"));
+    assert!(
+        allow.contains("OPTIONS") && allow.contains("DESCRIBE"),
+        "Allow: {allow}"
+    );
     bed.finish();
 }
 
@@ -245,7 +278,12 @@ fn setup_with_only_unsupported_transport_gets_461() {
     let bed = bed();
     let mut c = bed.client();
     let tracks = c.describe_tracks(&bed.url("live"));
-    let r = c.request("SETUP", &tracks[0].url, &[("Transport", "RTP/SAVP;unicast;client_port=40000-40001")], b"");
+    let r = c.request(
+        "SETUP",
+        &tracks[0].url,
+        &[("Transport", "RTP/SAVP;unicast;client_port=40000-40001")],
+        b"",
+    );
     assert_eq!(r.status, 461, "{r:?}");
     bed.finish();
 }
@@ -265,7 +303,12 @@ fn play_and_record_without_session_get_455() {
 fn play_with_unknown_session_gets_454() {
     let bed = bed();
     let mut c = bed.client();
-    let r = c.request("PLAY", &bed.url("live"), &[("Session", "deadbeef00"), ("Range", "npt=0.000-")], b"");
+    let r = c.request(
+        "PLAY",
+        &bed.url("live"),
+        &[("Session", "deadbeef00"), ("Range", "npt=0.000-")],
+        b"",
+    );
     assert_eq!(r.status, 454, "{r:?}");
     bed.finish();
 }
@@ -302,14 +345,19 @@ fn announce_to_path_with_publisher_without_override_gets_400() {
     let bed = bed_with(config, "locked");
     let mut c = bed.client();
     let r = c.announce(&bed.url("locked"), H264_SDP);
-    assert_eq!(r.status, 400, "second ANNOUNCE to a path with a publisher: {r:?}");
+    assert_eq!(
+        r.status, 400,
+        "second ANNOUNCE to a path with a publisher: {r:?}"
+    );
     bed.finish();
 }
 
 #[test]
 fn interleaved_frame_on_unset_channel_is_ignored_with_one_warning() {
     let bed = bed();
-    let rtp = [0x80, 0x60, 0x00, 0x01, 0, 0, 0, 0, 0, 0, 0, 1, 0xde, 0xad, 0xbe, 0xef];
+    let rtp = [
+        0x80, 0x60, 0x00, 0x01, 0, 0, 0, 0, 0, 0, 0, 1, 0xde, 0xad, 0xbe, 0xef,
+    ];
     // On a connection with no session at all.
     let mut c = bed.client();
     let addr = c.local_addr();
@@ -318,7 +366,11 @@ fn interleaved_frame_on_unset_channel_is_ignored_with_one_warning() {
     expect_still_usable(&mut c, &bed.url("live"));
     std::thread::sleep(Duration::from_millis(500));
     let tag = format!("WAR [RTSP] [conn {addr}]");
-    assert_eq!(bed.weir.count_log(&tag), 1, "expected exactly one WAR line for the stray frame");
+    assert_eq!(
+        bed.weir.count_log(&tag),
+        1,
+        "expected exactly one WAR line for the stray frame"
+    );
     // On a reading connection (channels 0-1 set up), a frame on channel 8.
     let mut r = bed.client();
     let raddr = r.local_addr();
@@ -344,11 +396,14 @@ fn vanishing_reader(play: bool) {
     let id = log_session_id(&created).unwrap_or_else(|| panic!("no session id in {created:?}"));
     if play {
         assert_eq!(c.play(&bed.url("live")).status, 200);
-        bed.weir.wait_for_log(&format!("[session {id}] is reading from path 'live'"), T);
+        bed.weir
+            .wait_for_log(&format!("[session {id}] is reading from path 'live'"), T);
     }
     c.vanish();
-    bed.weir.wait_for_log(&format!("[session {id}] destroyed"), secs(15));
-    bed.weir.wait_for_log(&format!("[conn {addr}] closed"), secs(15));
+    bed.weir
+        .wait_for_log(&format!("[session {id}] destroyed"), secs(15));
+    bed.weir
+        .wait_for_log(&format!("[conn {addr}] closed"), secs(15));
     bed.finish();
 }
 
@@ -366,9 +421,12 @@ fn client_vanishing_while_playing_destroys_its_session() {
 fn publisher_vanishing_destroys_its_session_only() {
     let bed = bed();
     let other = ffmpeg_publish(&Fixture::H264Aac.path(), &bed.url("other"), "tcp");
-    let line = bed.weir.wait_for_log("is publishing to path 'other'", secs(20));
+    let line = bed
+        .weir
+        .wait_for_log("is publishing to path 'other'", secs(20));
     let id = log_session_id(&line).unwrap_or_else(|| panic!("no session id in {line:?}"));
     drop(other); // SIGKILL: the kernel closes its socket mid-stream
-    bed.weir.wait_for_log(&format!("[session {id}] destroyed"), secs(15));
+    bed.weir
+        .wait_for_log(&format!("[session {id}] destroyed"), secs(15));
     bed.finish();
 }

@@ -30,8 +30,15 @@ fn publish_ffmpeg(fixture: Fixture, transport: &str, tracks: &str) -> Published 
     let path = fixture.path();
     let source = source_framemd5(&path);
     let publisher = ffmpeg_publish(&path, &weir.url("live"), transport);
-    weir.wait_for_log(&format!("is publishing to path 'live', {tracks}"), PUBLISH_TIMEOUT);
-    Published { publisher, weir, source }
+    weir.wait_for_log(
+        &format!("is publishing to path 'live', {tracks}"),
+        PUBLISH_TIMEOUT,
+    );
+    Published {
+        publisher,
+        weir,
+        source,
+    }
 }
 
 /// Reads `live` with ffmpeg over `transport` and asserts a contiguous run; returns its start index.
@@ -46,10 +53,17 @@ fn ffmpeg_tcp_publish_ffmpeg_tcp_read_h264_aac() {
     let p = publish_ffmpeg(Fixture::H264Aac, "tcp", "2 tracks (H264, MPEG-4 Audio)");
     let mark = p.weir.log_len();
     assert_ffmpeg_reads(&p, "tcp");
-    p.weir.wait_for_log_since(mark, "is reading from path 'live', 2 tracks (H264, MPEG-4 Audio)", secs(5));
+    p.weir.wait_for_log_since(
+        mark,
+        "is reading from path 'live', 2 tracks (H264, MPEG-4 Audio)",
+        secs(5),
+    );
     let packets = ffprobe_packets(&p.weir.url("live"), "tcp", 3);
     assert_audio_packets(&packets, 40);
-    assert!(packets.iter().any(|pk| pk.codec_type == "video"), "ffprobe saw no video packet");
+    assert!(
+        packets.iter().any(|pk| pk.codec_type == "video"),
+        "ffprobe saw no video packet"
+    );
 }
 
 #[test]
@@ -68,9 +82,10 @@ fn gst_publish_then_read_all(publish_protocols: &str) {
     let path = Fixture::H264AacLong.path();
     let source = source_framemd5(&path);
     let _publisher = gst_publish(&path, &weir.url("live"), publish_protocols);
-    weir.wait_for_log("is publishing to path 'live', 2 tracks", PUBLISH_TIMEOUT);
-    let line = weir.logs().into_iter().find(|l| l.contains("is publishing to path 'live'")).unwrap_or_default();
-    assert!(line.contains("H264") && line.contains("MPEG-4 Audio"), "unexpected publish line: {line}");
+    // rtspclientsink orders tracks as it likes and sends AAC as MP4A-LATM (not
+    // MPEG4-GENERIC), so only the track count and H264 are asserted here.
+    let line = weir.wait_for_log("is publishing to path 'live', 2 tracks", PUBLISH_TIMEOUT);
+    assert!(line.contains("H264"), "unexpected publish line: {line}");
     let url = weir.url("live");
     let ffmpeg_tcp = FfmpegReader::spawn(&url, "tcp", READ_FRAMES);
     let (u1, u2) = (url.clone(), url.clone());
@@ -78,13 +93,22 @@ fn gst_publish_then_read_all(publish_protocols: &str) {
     let gst_udp = thread::spawn(move || gst_read_framemd5(&u2, "udp", READ_FRAMES, READ_TIMEOUT));
     let results = [
         ("ffmpeg tcp", ffmpeg_tcp.collect(READ_TIMEOUT)),
-        ("gst rtspsrc tcp", gst_tcp.join().expect("gst tcp reader thread")),
-        ("gst rtspsrc udp", gst_udp.join().expect("gst udp reader thread")),
+        (
+            "gst rtspsrc tcp",
+            gst_tcp.join().expect("gst tcp reader thread"),
+        ),
+        (
+            "gst rtspsrc udp",
+            gst_udp.join().expect("gst udp reader thread"),
+        ),
     ];
     for (name, got) in results {
         match contiguous_run_start(&got, &source) {
             Ok(_) if got.len() >= MIN_FRAMES => {}
-            Ok(_) => panic!("{name}: only {} frames decoded, need {MIN_FRAMES}", got.len()),
+            Ok(_) => panic!(
+                "{name}: only {} frames decoded, need {MIN_FRAMES}",
+                got.len()
+            ),
             Err(why) => panic!("{name}: {why}"),
         }
     }
@@ -110,8 +134,17 @@ fn ffmpeg_reads_udp_multicast_in_private_netns() {
     let path = Fixture::H264Aac.path();
     let source = source_framemd5(&path);
     let _publisher = ffmpeg_publish_in(&prefix, &path, &weir.url("live"), "tcp");
-    weir.wait_for_log("is publishing to path 'live', 2 tracks (H264, MPEG-4 Audio)", PUBLISH_TIMEOUT);
-    let got = ffmpeg_read_framemd5_in(&prefix, &weir.url("live"), "udp_multicast", READ_FRAMES, READ_TIMEOUT);
+    weir.wait_for_log(
+        "is publishing to path 'live', 2 tracks (H264, MPEG-4 Audio)",
+        PUBLISH_TIMEOUT,
+    );
+    let got = ffmpeg_read_framemd5_in(
+        &prefix,
+        &weir.url("live"),
+        "udp_multicast",
+        READ_FRAMES,
+        READ_TIMEOUT,
+    );
     assert_contiguous_run(&got, &source, MIN_FRAMES);
     weir.wait_for_log("is reading from path 'live'", secs(5));
 }
@@ -124,7 +157,10 @@ fn eight_concurrent_readers_tcp_and_udp_all_match() {
     let readers: Vec<(String, FfmpegReader)> = (0..8)
         .map(|i| {
             let transport = if i % 2 == 0 { "tcp" } else { "udp" };
-            (format!("reader {i} ({transport})"), FfmpegReader::spawn(&url, transport, READ_FRAMES))
+            (
+                format!("reader {i} ({transport})"),
+                FfmpegReader::spawn(&url, transport, READ_FRAMES),
+            )
         })
         .collect();
     let mut failures = Vec::new();
@@ -136,8 +172,15 @@ fn eight_concurrent_readers_tcp_and_udp_all_match() {
             failures.push(format!("{name}: {why}"));
         }
     }
-    assert!(failures.is_empty(), "concurrent readers failed:\n{}", failures.join("\n"));
-    assert!(p.weir.count_log("is reading from path 'live'") >= 8, "fewer than 8 reading sessions logged");
+    assert!(
+        failures.is_empty(),
+        "concurrent readers failed:\n{}",
+        failures.join("\n")
+    );
+    assert!(
+        p.weir.count_log("is reading from path 'live'") >= 8,
+        "fewer than 8 reading sessions logged"
+    );
 }
 
 #[test]
@@ -151,11 +194,18 @@ fn late_reader_starts_at_a_key_frame() {
     let raw = RawReader::start(p.weir.rtsp_port(), "live");
     raw.wait_video_packets(30, secs(10));
     let nals = raw.snapshot().first_access_unit_nal_types();
-    assert!(nals.contains(&5), "first access unit sent to a late reader has NAL types {nals:?}, no IDR (5)");
+    assert!(
+        nals.contains(&5),
+        "first access unit sent to a late reader has NAL types {nals:?}, no IDR (5)"
+    );
     drop(raw);
     // Frame level: the first decoded frame is a GOP start of the (cyclic) source.
     let start = assert_ffmpeg_reads(&p, "tcp");
-    assert_eq!(start % GOP, 0, "late reader's first frame is source frame {start}, not a key frame (GOP {GOP})");
+    assert_eq!(
+        start % GOP,
+        0,
+        "late reader's first frame is source frame {start}, not a key frame (GOP {GOP})"
+    );
 }
 
 #[test]
@@ -168,7 +218,11 @@ fn h265_aac_round_trip() {
 #[test]
 fn h264_with_b_frames_round_trip() {
     let _serial = serial();
-    let p = publish_ffmpeg(Fixture::H264BFramesAac, "tcp", "2 tracks (H264, MPEG-4 Audio)");
+    let p = publish_ffmpeg(
+        Fixture::H264BFramesAac,
+        "tcp",
+        "2 tracks (H264, MPEG-4 Audio)",
+    );
     assert_ffmpeg_reads(&p, "tcp");
 }
 
@@ -191,7 +245,10 @@ fn harness_contiguous_run_is_cyclic_and_exact() {
     assert_eq!(contiguous_run_start(&got, &src), Ok(7));
     let skipped: Vec<String> = [3, 4, 6].iter().map(|&i| src[i].clone()).collect();
     let err = contiguous_run_start(&skipped, &src).unwrap_err();
-    assert!(err.contains("received frame 2") && err.contains("[6]"), "{err}");
+    assert!(
+        err.contains("received frame 2") && err.contains("[6]"),
+        "{err}"
+    );
     let corrupt = vec!["f".repeat(32)];
     assert!(contiguous_run_start(&corrupt, &src).is_err());
     assert!(contiguous_run_start(&[], &src).is_err());
@@ -202,11 +259,31 @@ fn harness_parses_listener_lines() {
     let line = "2026/11/24 06:00:00 INF [RTSP] listener opened on 127.0.0.1:41234 (TCP), \
                 127.0.0.1:41300 (UDP/RTP), 127.0.0.1:41301 (UDP/RTCP)";
     let l = parse_listener_line(line).expect("parsed");
-    let got: Vec<(&str, &str, u16)> = l.iter().map(|x| (x.proto.as_str(), x.kind.as_str(), x.port)).collect();
-    assert_eq!(got, [("RTSP", "TCP", 41234), ("RTSP", "UDP/RTP", 41300), ("RTSP", "UDP/RTCP", 41301)]);
-    let hls = parse_listener_line("2026/11/24 06:00:00 INF [HLS] listener opened on :8888").expect("parsed");
-    assert_eq!((hls[0].proto.as_str(), hls[0].port, hls[0].kind.as_str()), ("HLS", 8888, ""));
-    assert_eq!(log_session_id("INF [RTSP] [session 2a4c9f1e] destroyed: x"), Some("2a4c9f1e".into()));
-    assert_eq!(h264_nal_types(&[0x18, 0, 2, 0x67, 0, 0, 2, 0x68, 0]), vec![7, 8]);
+    let got: Vec<(&str, &str, u16)> = l
+        .iter()
+        .map(|x| (x.proto.as_str(), x.kind.as_str(), x.port))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("RTSP", "TCP", 41234),
+            ("RTSP", "UDP/RTP", 41300),
+            ("RTSP", "UDP/RTCP", 41301)
+        ]
+    );
+    let hls = parse_listener_line("2026/11/24 06:00:00 INF [HLS] listener opened on :8888")
+        .expect("parsed");
+    assert_eq!(
+        (hls[0].proto.as_str(), hls[0].port, hls[0].kind.as_str()),
+        ("HLS", 8888, "")
+    );
+    assert_eq!(
+        log_session_id("INF [RTSP] [session 2a4c9f1e] destroyed: x"),
+        Some("2a4c9f1e".into())
+    );
+    assert_eq!(
+        h264_nal_types(&[0x18, 0, 2, 0x67, 0, 0, 2, 0x68, 0]),
+        vec![7, 8]
+    );
     assert_eq!(h264_nal_types(&[0x7c, 0x85, 1]), vec![5]);
 }

@@ -70,9 +70,14 @@ mod tests {
 
     #[test]
     fn splits_three_and_four_byte_start_codes() {
-        let data = [0, 0, 0, 1, 0x67, 1, 2, 0, 0, 1, 0x68, 3, 0, 0, 0, 0, 1, 0x65, 0, 0, 3, 1];
+        let data = [
+            0, 0, 0, 1, 0x67, 1, 2, 0, 0, 1, 0x68, 3, 0, 0, 0, 0, 1, 0x65, 0, 0, 3, 1,
+        ];
         let v: Vec<&[u8]> = split_annexb(&data).collect();
-        assert_eq!(v, vec![&[0x67, 1, 2][..], &[0x68, 3][..], &[0x65, 0, 0, 3, 1][..]]);
+        assert_eq!(
+            v,
+            vec![&[0x67, 1, 2][..], &[0x68, 3][..], &[0x65, 0, 0, 3, 1][..]]
+        );
     }
 
     #[test]
@@ -88,7 +93,13 @@ mod tests {
         fn join_then_split(nalus in proptest::collection::vec(
             (1u8..=255, proptest::collection::vec(1u8..=255, 0..20)), 0..6)) {
             // NAL bodies without zero bytes cannot contain start codes.
-            let nalus: Vec<Vec<u8>> = nalus.into_iter().map(|(h, mut b)| { b.insert(0, h); b }).collect();
+            let nalus: Vec<Vec<u8>> = nalus
+                .into_iter()
+                .map(|(h, mut b)| {
+                    b.insert(0, h);
+                    b
+                })
+                .collect();
             let joined = join_annexb(&nalus);
             let back: Vec<Vec<u8>> = split_annexb(&joined).map(<[u8]>::to_vec).collect();
             prop_assert_eq!(back, nalus);

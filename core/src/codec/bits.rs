@@ -213,14 +213,23 @@ mod tests {
 
     #[test]
     fn removes_emulation_prevention() {
-        assert_eq!(nal_to_rbsp(&[0, 0, 3, 1, 0, 0, 3], 100), vec![0, 0, 1, 0, 0]);
-        assert_eq!(nal_to_rbsp(&[0, 0, 3, 0, 0, 3, 0], 100), vec![0, 0, 0, 0, 0]);
+        assert_eq!(
+            nal_to_rbsp(&[0, 0, 3, 1, 0, 0, 3], 100),
+            vec![0, 0, 1, 0, 0]
+        );
+        assert_eq!(
+            nal_to_rbsp(&[0, 0, 3, 0, 0, 3, 0], 100),
+            vec![0, 0, 0, 0, 0]
+        );
         assert_eq!(nal_to_rbsp(&[1, 2, 3], 2), vec![1, 2]);
     }
 
     proptest! {
         #[test]
-        fn reader_never_panics(data in proptest::collection::vec(any::<u8>(), 0..16), ops in proptest::collection::vec(0u8..5, 0..32)) {
+        fn reader_never_panics(
+            data in proptest::collection::vec(any::<u8>(), 0..16),
+            ops in proptest::collection::vec(0u8..5, 0..32),
+        ) {
             let mut r = BitReader::new(&data);
             for op in ops {
                 let _ = match op {

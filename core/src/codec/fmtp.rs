@@ -35,12 +35,17 @@ pub(crate) fn params(fmtp: &str) -> impl Iterator<Item = (&str, &str)> {
 
 /// The value of `key` (case-insensitive) in an fmtp string.
 pub(crate) fn get<'a>(fmtp: &'a str, key: &str) -> Option<&'a str> {
-    params(fmtp).find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v)
+    params(fmtp)
+        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        .map(|(_, v)| v)
 }
 
 /// Parses a decimal parameter value.
 pub(crate) fn parse_u32(value: &str, what: &'static str) -> Result<u32, CodecError> {
-    value.trim().parse::<u32>().map_err(|_| CodecError::Invalid(what))
+    value
+        .trim()
+        .parse::<u32>()
+        .map_err(|_| CodecError::Invalid(what))
 }
 
 /// Decodes base64 as SDP writers produce it: whitespace ignored, padding optional.
@@ -50,7 +55,9 @@ pub(crate) fn decode_base64(value: &str) -> Result<Vec<u8>, CodecError> {
         GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
     );
     let compact: String = value.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    ENGINE.decode(compact.as_bytes()).map_err(|_| CodecError::Invalid("bad base64 in fmtp"))
+    ENGINE
+        .decode(compact.as_bytes())
+        .map_err(|_| CodecError::Invalid("bad base64 in fmtp"))
 }
 
 /// Encodes bytes as padded standard base64.
@@ -78,7 +85,11 @@ pub(crate) fn decode_hex(value: &str) -> Result<Vec<u8>, CodecError> {
 
 /// Encodes bytes as hex, in the given case.
 pub(crate) fn encode_hex(data: &[u8], upper: bool) -> String {
-    let table: &[u8; 16] = if upper { b"0123456789ABCDEF" } else { b"0123456789abcdef" };
+    let table: &[u8; 16] = if upper {
+        b"0123456789ABCDEF"
+    } else {
+        b"0123456789abcdef"
+    };
     let mut s = String::with_capacity(data.len() * 2);
     for &b in data {
         s.push(char::from(table[usize::from(b >> 4)]));
@@ -114,7 +125,11 @@ pub(crate) fn rtpmap(value: &str) -> Result<Rtpmap<'_>, CodecError> {
         Some(v) => Some(parse_u32(v, "bad rtpmap channel count")?),
         None => None,
     };
-    Ok(Rtpmap { encoding, clock_rate, channels })
+    Ok(Rtpmap {
+        encoding,
+        clock_rate,
+        channels,
+    })
 }
 
 #[cfg(test)]
@@ -139,8 +154,14 @@ mod tests {
 
     #[test]
     fn base64_and_hex() {
-        assert_eq!(decode_base64("aMuMsg==").unwrap(), vec![0x68, 0xcb, 0x8c, 0xb2]);
-        assert_eq!(decode_base64("aMuM sg").unwrap(), vec![0x68, 0xcb, 0x8c, 0xb2]);
+        assert_eq!(
+            decode_base64("aMuMsg==").unwrap(),
+            vec![0x68, 0xcb, 0x8c, 0xb2]
+        );
+        assert_eq!(
+            decode_base64("aMuM sg").unwrap(),
+            vec![0x68, 0xcb, 0x8c, 0xb2]
+        );
         assert!(decode_base64("a*").is_err());
         assert_eq!(decode_hex("1490").unwrap(), vec![0x14, 0x90]);
         assert!(decode_hex("149").is_err());
@@ -150,9 +171,15 @@ mod tests {
     #[test]
     fn parses_rtpmap() {
         let r = rtpmap("96 opus/48000/2").unwrap();
-        assert_eq!((r.encoding, r.clock_rate, r.channels), ("opus", Some(48000), Some(2)));
+        assert_eq!(
+            (r.encoding, r.clock_rate, r.channels),
+            ("opus", Some(48000), Some(2))
+        );
         let r = rtpmap("PCMU/8000").unwrap();
-        assert_eq!((r.encoding, r.clock_rate, r.channels), ("PCMU", Some(8000), None));
+        assert_eq!(
+            (r.encoding, r.clock_rate, r.channels),
+            ("PCMU", Some(8000), None)
+        );
         assert!(rtpmap("opus/x").is_err());
     }
 }

@@ -40,14 +40,26 @@ impl G711Params {
             .filter(|&c| c > 0)
             .ok_or(CodecError::Invalid("bad G711 channel count"))?;
         let sample_rate = r.clock_rate.filter(|&c| c > 0).unwrap_or(8000);
-        Ok(G711Params { mu_law, sample_rate, channel_count })
+        Ok(G711Params {
+            mu_law,
+            sample_rate,
+            channel_count,
+        })
     }
 
     /// The parameters implied by a static payload type (0 = PCMU, 8 = PCMA; 8 kHz mono).
     pub fn from_payload_type(payload_type: u8) -> Option<Self> {
         match payload_type {
-            PAYLOAD_TYPE_PCMU => Some(G711Params { mu_law: true, sample_rate: 8000, channel_count: 1 }),
-            PAYLOAD_TYPE_PCMA => Some(G711Params { mu_law: false, sample_rate: 8000, channel_count: 1 }),
+            PAYLOAD_TYPE_PCMU => Some(G711Params {
+                mu_law: true,
+                sample_rate: 8000,
+                channel_count: 1,
+            }),
+            PAYLOAD_TYPE_PCMA => Some(G711Params {
+                mu_law: false,
+                sample_rate: 8000,
+                channel_count: 1,
+            }),
             _ => None,
         }
     }
@@ -109,7 +121,11 @@ impl G711Packetizer {
     /// A packetizer writing `payload_type`/`ssrc` packets starting at `initial_seq`, with at most
     /// `mtu_payload` payload bytes per packet (1400 is a good default), for mono audio.
     pub fn new(payload_type: u8, ssrc: Ssrc, initial_seq: SeqNo, mtu_payload: usize) -> Self {
-        G711Packetizer { writer: RtpWriter::new(payload_type, ssrc, initial_seq), mtu_payload: mtu_payload.max(1), channel_count: 1 }
+        G711Packetizer {
+            writer: RtpWriter::new(payload_type, ssrc, initial_seq),
+            mtu_payload: mtu_payload.max(1),
+            channel_count: 1,
+        }
     }
 
     /// Sets the channel count (interleaved samples; one timestamp tick per sample frame).
@@ -145,25 +161,51 @@ mod tests {
     #[test]
     fn params() {
         let p = G711Params::from_rtpmap("0 PCMU/8000").unwrap();
-        assert_eq!(p, G711Params { mu_law: true, sample_rate: 8000, channel_count: 1 });
+        assert_eq!(
+            p,
+            G711Params {
+                mu_law: true,
+                sample_rate: 8000,
+                channel_count: 1
+            }
+        );
         assert_eq!(p.to_rtpmap(), "PCMU/8000");
         let p = G711Params::from_rtpmap("pcma/16000/2").unwrap();
-        assert_eq!(p, G711Params { mu_law: false, sample_rate: 16000, channel_count: 2 });
+        assert_eq!(
+            p,
+            G711Params {
+                mu_law: false,
+                sample_rate: 16000,
+                channel_count: 2
+            }
+        );
         assert_eq!(p.to_rtpmap(), "PCMA/16000/2");
         assert!(G711Params::from_rtpmap("opus/48000/2").is_err());
-        assert_eq!(G711Params::from_payload_type(8).map(|p| p.mu_law), Some(false));
+        assert_eq!(
+            G711Params::from_payload_type(8).map(|p| p.mu_law),
+            Some(false)
+        );
         assert_eq!(G711Params::from_payload_type(96), None);
     }
 
     #[test]
     fn round_trip_and_split() {
         let samples: Vec<u8> = (0..=255).cycle().take(1000).collect();
-        let au = AccessUnit { key: true, data: SmallVec::from_vec(vec![Bytes::from(samples.clone())]) };
+        let au = AccessUnit {
+            key: true,
+            data: SmallVec::from_vec(vec![Bytes::from(samples.clone())]),
+        };
         let mut p = G711Packetizer::new(8, Ssrc(7), SeqNo(10), 400).with_channel_count(2);
         let mut out = Vec::new();
         p.packetize(&au, 100, &mut out);
-        assert_eq!(out.iter().map(|p| p.payload().len()).collect::<Vec<_>>(), [400, 400, 200]);
-        assert_eq!(out.iter().map(|p| p.header.timestamp).collect::<Vec<_>>(), [100, 300, 500]);
+        assert_eq!(
+            out.iter().map(|p| p.payload().len()).collect::<Vec<_>>(),
+            [400, 400, 200]
+        );
+        assert_eq!(
+            out.iter().map(|p| p.header.timestamp).collect::<Vec<_>>(),
+            [100, 300, 500]
+        );
         let mut d = G711Depacketizer::new();
         for pkt in &out {
             d.push(pkt).unwrap();
@@ -175,13 +217,44 @@ mod tests {
 
     proptest! {
         #[test]
-        fn arbitrary_payloads_never_panic(payloads in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..64), 0..5)) {
+        fn packetize_depacketize_round_trip(
+            chunks in proptest::collection::vec(
+                proptest::collection::vec(any::<u8>(), 1..3000),
+                1..4,
+            ),
+            mtu in 1usize..1500,
+            channels in 1u8..3,
+        ) {
+            let data = chunks.iter().cloned().map(Bytes::from).collect();
+            let au = AccessUnit { key: true, data };
+            let mut p = G711Packetizer::new(0, Ssrc(1), SeqNo(0), mtu).with_channel_count(channels);
+            let mut out = Vec::new();
+            p.packetize(&au, 0, &mut out);
+            prop_assert!(out.iter().all(|pk| pk.payload().len() <= mtu.max(usize::from(channels))));
+            let mut d = G711Depacketizer::new();
+            for pk in &out {
+                d.push(pk).unwrap();
+            }
+            prop_assert_eq!(d.finish().unwrap().data.concat(), chunks.concat());
+        }
+
+        #[test]
+        fn arbitrary_payloads_never_panic(
+            payloads in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..64), 0..5),
+        ) {
             let mut d = G711Depacketizer::new();
             for (i, p) in payloads.iter().enumerate() {
-                let h = RtpHeader { marker: false, payload_type: 0, sequence_number: SeqNo(i as u16), timestamp: 0, ssrc: Ssrc(1) };
+                let h = RtpHeader {
+                    marker: false,
+                    payload_type: 0,
+                    sequence_number: SeqNo(i as u16),
+                    timestamp: 0,
+                    ssrc: Ssrc(1),
+                };
                 let _ = d.push(&RtpPacket::build(h, p));
             }
-            let total: usize = d.finish().map(|au| au.data.iter().map(|b| b.len()).sum()).unwrap_or(0);
+            let total: usize =
+                d.finish().map(|au| au.data.iter().map(|b| b.len()).sum()).unwrap_or(0);
             prop_assert_eq!(total, payloads.iter().map(Vec::len).sum::<usize>());
         }
     }

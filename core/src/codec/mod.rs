@@ -12,11 +12,11 @@ use smallvec::SmallVec;
 pub mod annexb;
 mod bits;
 mod fmtp;
-mod nal_au;
 pub mod g711;
 pub mod h264;
 pub mod h265;
 pub mod mpeg4audio;
+mod nal_au;
 pub mod opus;
 mod rtp_out;
 #[cfg(test)]

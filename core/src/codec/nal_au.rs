@@ -99,7 +99,11 @@ impl Reassembly {
             }
             Some(_) => {}
         }
-        if already.saturating_add(self.buf.len()).saturating_add(data.len()) > MAX_ACCESS_UNIT_SIZE {
+        if already
+            .saturating_add(self.buf.len())
+            .saturating_add(data.len())
+            > MAX_ACCESS_UNIT_SIZE
+        {
             self.abort();
             return Err(CodecError::TooLarge);
         }

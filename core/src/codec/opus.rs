@@ -30,13 +30,18 @@ impl OpusParams {
             .ok()
             .filter(|&c| c > 0)
             .ok_or(CodecError::Invalid("bad opus channel count"))?;
-        Ok(OpusParams { channel_count, sprop_stereo: None })
+        Ok(OpusParams {
+            channel_count,
+            sprop_stereo: None,
+        })
     }
 
     /// Parses the rtpmap value and, when given, the fmtp value (`sprop-stereo`).
     pub fn from_sdp(rtpmap: &str, fmtp_value: Option<&str>) -> Result<Self, CodecError> {
         let mut p = Self::from_rtpmap(rtpmap)?;
-        p.sprop_stereo = fmtp_value.and_then(|f| fmtp::get(f, "sprop-stereo")).map(|v| v.trim() == "1");
+        p.sprop_stereo = fmtp_value
+            .and_then(|f| fmtp::get(f, "sprop-stereo"))
+            .map(|v| v.trim() == "1");
         Ok(p)
     }
 
@@ -116,7 +121,9 @@ impl OpusPacketizer {
     /// packets are never split, so `mtu_payload` is only accepted for symmetry.
     pub fn new(payload_type: u8, ssrc: Ssrc, initial_seq: SeqNo, mtu_payload: usize) -> Self {
         let _ = mtu_payload;
-        OpusPacketizer { writer: RtpWriter::new(payload_type, ssrc, initial_seq) }
+        OpusPacketizer {
+            writer: RtpWriter::new(payload_type, ssrc, initial_seq),
+        }
     }
 
     /// The sequence number of the next packet (for RTP-Info).
@@ -141,12 +148,21 @@ mod tests {
     use bytes::Bytes;
     use proptest::prelude::*;
 
-    const OPUS_AUDIO: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/media/opus-audio"));
-    const OPUS_HEAD: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/media/opus-head"));
+    const OPUS_AUDIO: &[u8] = include_bytes!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/media/opus-audio"
+    ));
+    const OPUS_HEAD: &[u8] = include_bytes!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/media/opus-head"
+    ));
 
     #[test]
     fn real_packet_round_trip() {
-        let au = AccessUnit { key: true, data: SmallVec::from_vec(vec![Bytes::from_static(OPUS_AUDIO)]) };
+        let au = AccessUnit {
+            key: true,
+            data: SmallVec::from_vec(vec![Bytes::from_static(OPUS_AUDIO)]),
+        };
         let mut p = OpusPacketizer::new(111, Ssrc(1), SeqNo(65535), 1400);
         let mut out = Vec::new();
         p.packetize(&au, 1000, &mut out);
@@ -159,7 +175,10 @@ mod tests {
         assert_eq!(d.finish(), None);
         // The sample packet: TOC config and code give a plausible duration.
         let dur = packet_duration(OPUS_AUDIO).unwrap();
-        assert!([120, 240, 480, 960, 1920, 2880].contains(&dur) || dur % 120 == 0, "{dur}");
+        assert!(
+            [120, 240, 480, 960, 1920, 2880].contains(&dur) || dur % 120 == 0,
+            "{dur}"
+        );
     }
 
     #[test]
@@ -173,11 +192,24 @@ mod tests {
 
     #[test]
     fn params() {
-        let p = OpusParams::from_sdp("97 opus/48000/2", Some("minptime=10; useinbandfec=1; sprop-stereo=1")).unwrap();
-        assert_eq!(p, OpusParams { channel_count: 2, sprop_stereo: Some(true) });
+        let p = OpusParams::from_sdp(
+            "97 opus/48000/2",
+            Some("minptime=10; useinbandfec=1; sprop-stereo=1"),
+        )
+        .unwrap();
+        assert_eq!(
+            p,
+            OpusParams {
+                channel_count: 2,
+                sprop_stereo: Some(true)
+            }
+        );
         assert_eq!(p.to_rtpmap(), "opus/48000/2");
         assert_eq!(p.to_fmtp(), "sprop-stereo=1");
-        assert_eq!(OpusParams::from_rtpmap("OPUS/48000").unwrap().channel_count, 1);
+        assert_eq!(
+            OpusParams::from_rtpmap("OPUS/48000").unwrap().channel_count,
+            1
+        );
         assert!(OpusParams::from_rtpmap("PCMU/8000").is_err());
         assert!(OpusParams::from_rtpmap("opus/48000/0").is_err());
     }
@@ -194,23 +226,63 @@ mod tests {
 
     #[test]
     fn empty_payload_is_refused() {
-        let h = RtpHeader { marker: false, payload_type: 111, sequence_number: SeqNo(1), timestamp: 0, ssrc: Ssrc(1) };
+        let h = RtpHeader {
+            marker: false,
+            payload_type: 111,
+            sequence_number: SeqNo(1),
+            timestamp: 0,
+            ssrc: Ssrc(1),
+        };
         let mut d = OpusDepacketizer::new();
-        assert_eq!(d.push(&RtpPacket::build(h, &[])), Err(CodecError::Truncated));
+        assert_eq!(
+            d.push(&RtpPacket::build(h, &[])),
+            Err(CodecError::Truncated)
+        );
         assert_eq!(d.finish(), None);
     }
 
     proptest! {
         #[test]
-        fn arbitrary_payloads(payloads in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..64), 0..5)) {
+        fn packetize_depacketize_round_trip(
+            packets in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 1..400), 1..4),
+            ts: u32,
+        ) {
+            let au = AccessUnit { key: true, data: packets.into_iter().map(Bytes::from).collect() };
+            let mut p = OpusPacketizer::new(111, Ssrc(1), SeqNo(0), 1400);
+            let mut out = Vec::new();
+            p.packetize(&au, ts, &mut out);
+            prop_assert_eq!(out.len(), au.data.len());
+            prop_assert_eq!(out[0].header.timestamp, ts);
+            let mut back = Vec::new();
+            for pk in &out {
+                let mut d = OpusDepacketizer::new();
+                d.push(pk).unwrap();
+                back.extend(d.finish().unwrap().data);
+            }
+            prop_assert_eq!(&back[..], &au.data[..]);
+        }
+
+        #[test]
+        fn arbitrary_payloads(
+            payloads in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..64), 0..5),
+        ) {
             let mut d = OpusDepacketizer::new();
             let mut expected = Vec::new();
             for (i, p) in payloads.iter().enumerate() {
-                let h = RtpHeader { marker: false, payload_type: 111, sequence_number: SeqNo(i as u16), timestamp: 0, ssrc: Ssrc(1) };
+                let h = RtpHeader {
+                    marker: false,
+                    payload_type: 111,
+                    sequence_number: SeqNo(i as u16),
+                    timestamp: 0,
+                    ssrc: Ssrc(1),
+                };
                 if d.push(&RtpPacket::build(h, p)).is_ok() { expected.push(p.clone()); }
                 let _ = packet_duration(p);
             }
-            let got: Vec<Vec<u8>> = d.finish().map(|au| au.data.iter().map(|b| b.to_vec()).collect()).unwrap_or_default();
+            let got: Vec<Vec<u8>> = d
+                .finish()
+                .map(|au| au.data.iter().map(|b| b.to_vec()).collect())
+                .unwrap_or_default();
             prop_assert_eq!(got, expected);
         }
     }

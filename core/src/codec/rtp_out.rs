@@ -16,7 +16,11 @@ pub(crate) struct RtpWriter {
 impl RtpWriter {
     /// A writer whose first packet gets `initial_seq`.
     pub(crate) fn new(payload_type: u8, ssrc: Ssrc, initial_seq: SeqNo) -> Self {
-        RtpWriter { payload_type: payload_type & 0x7f, ssrc, next_seq: initial_seq }
+        RtpWriter {
+            payload_type: payload_type & 0x7f,
+            ssrc,
+            next_seq: initial_seq,
+        }
     }
 
     /// The sequence number the next packet will carry.

@@ -43,12 +43,20 @@ pub(crate) fn split_access_units(nalus: &[&[u8]], video: Video) -> Vec<Vec<Bytes
             Video::H264 => {
                 let t = n[0] & 0x1f;
                 let vcl = (1..=5).contains(&t);
-                (vcl, vcl && n.get(1).is_some_and(|b| b & 0x80 != 0), matches!(t, 6..=9 | 14..=18))
+                (
+                    vcl,
+                    vcl && n.get(1).is_some_and(|b| b & 0x80 != 0),
+                    matches!(t, 6..=9 | 14..=18),
+                )
             }
             Video::H265 => {
                 let t = (n[0] >> 1) & 0x3f;
                 let vcl = t < 32;
-                (vcl, vcl && n.get(2).is_some_and(|b| b & 0x80 != 0), matches!(t, 32..=35 | 39 | 41..=44))
+                (
+                    vcl,
+                    vcl && n.get(2).is_some_and(|b| b & 0x80 != 0),
+                    matches!(t, 32..=35 | 39 | 41..=44),
+                )
             }
         };
         if has_vcl && (prefix || first_slice) {
@@ -66,14 +74,20 @@ pub(crate) fn split_access_units(nalus: &[&[u8]], video: Video) -> Vec<Vec<Bytes
 
 /// An access unit holding `nalus`.
 pub(crate) fn access_unit(nalus: Vec<Bytes>, key: bool) -> AccessUnit {
-    AccessUnit { key, data: SmallVec::from_vec(nalus) }
+    AccessUnit {
+        key,
+        data: SmallVec::from_vec(nalus),
+    }
 }
 
 /// Pushes every packet and finishes; panics on a push error.
 pub(crate) fn depacketize(d: &mut dyn Depacketizer, packets: &[RtpPacket]) -> Option<AccessUnit> {
     for p in packets {
         if let Err(e) = d.push(p) {
-            panic!("push failed: {e} (payload {:02x?})", &p.payload()[..p.payload().len().min(8)]);
+            panic!(
+                "push failed: {e} (payload {:02x?})",
+                &p.payload()[..p.payload().len().min(8)]
+            );
         }
     }
     d.finish()
@@ -104,7 +118,10 @@ pub(crate) fn group_by_marker(packets: &[RtpPacket]) -> Vec<Vec<RtpPacket>> {
     let mut groups: Vec<Vec<RtpPacket>> = Vec::new();
     let mut current: Vec<RtpPacket> = Vec::new();
     for p in packets {
-        if current.first().is_some_and(|f| f.header.timestamp != p.header.timestamp) {
+        if current
+            .first()
+            .is_some_and(|f| f.header.timestamp != p.header.timestamp)
+        {
             groups.push(std::mem::take(&mut current));
         }
         current.push(p.clone());

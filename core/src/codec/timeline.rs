@@ -15,10 +15,17 @@
 //!   coding, 1 for H.265; reduced to the GCD of observed POC distances). Before any sample,
 //!   the SPS timing information is used, else [`DEFAULT_FRAME_DURATION`].
 //! - At a random-access point: `dts = pts - R * d` (but not below `previous + d` unless that
-//!   would exceed `pts`); elsewhere `dts = min(previous + d, pts)`. When `R` is 0, `dts = pts`.
+//!   would exceed `pts`); elsewhere `dts = min(previous + d, pts)`, also kept below the
+//!   expected PTS of pictures still to come (POC values skipped so far, expected at
+//!   `pts_anchor + Δpoc / poc_step * d`). When `R` is 0, `dts = pts`.
+//! - When the SPS announces nothing and no reordering was seen yet, a picture whose POC jumps
+//!   over k values is given `dts = previous + (lowest expected PTS - previous) / (k + 1)`
+//!   instead of its PTS, leaving room for the k pictures that will likely follow with lower
+//!   PTS. So the first B-frames of an unannounced stream are not lost; only that GOP has
+//!   irregular DTS steps.
 //! - A DTS that would not increase is an error ([`CodecError::Invalid`]): the caller drops that
-//!   unit. This happens once when reordering deeper than announced is discovered, and when PTS
-//!   goes backwards (a new extractor is then needed).
+//!   unit. This happens when reordering deeper than announced is discovered, and when PTS goes
+//!   backwards (a new extractor is then needed).
 
 use super::CodecError;
 
@@ -30,8 +37,9 @@ pub(crate) const DEFAULT_FRAME_DURATION: i64 = 6000;
 /// How many decoded POCs are remembered to measure the reordering depth.
 const POC_HISTORY: usize = 64;
 
-/// How many step-spaced POC values are examined when looking for pictures still to come.
-const MAX_HOLE_SCAN: usize = 128;
+/// How many step-spaced POC values below the largest POC are examined when looking for
+/// pictures still to come (both standards cap reordering at 16 pictures).
+const MAX_HOLE_SCAN: usize = 32;
 
 /// After this many pictures the observed POC step replaces the codec default.
 const TRUST_OBSERVED_STEP_AFTER: u32 = 8;
@@ -69,13 +77,15 @@ pub(crate) struct Timeline {
     observed_reorder: u32,
 }
 
-fn gcd(mut a: i64, mut b: i64) -> i64 {
+/// The greatest common divisor of `|a|` and `|b|` (saturated to `i64::MAX`).
+fn gcd(a: i64, b: i64) -> i64 {
+    let (mut a, mut b) = (a.unsigned_abs(), b.unsigned_abs());
     while b != 0 {
         let t = a % b;
         a = b;
         b = t;
     }
-    a.abs()
+    i64::try_from(a).unwrap_or(i64::MAX)
 }
 
 impl Timeline {
@@ -128,7 +138,10 @@ impl Timeline {
             self.observed_pictures = self.observed_pictures.saturating_add(1);
             let step = self.poc_step();
             if pts_delta != 0 && (pts_delta > 0) == (poc_delta > 0) {
-                let d = pts_delta.saturating_mul(step) / poc_delta;
+                let d = pts_delta
+                    .saturating_mul(step)
+                    .checked_div(poc_delta)
+                    .unwrap_or(0);
                 if d > 0 {
                     self.frame_duration = Some(d);
                 }
@@ -136,7 +149,9 @@ impl Timeline {
         }
         let previous_max_poc = self.pocs.iter().copied().max().unwrap_or(anchor.poc);
         let later = self.pocs.iter().filter(|&&p| p > t.poc).count();
-        self.observed_reorder = self.observed_reorder.max(u32::try_from(later).unwrap_or(u32::MAX));
+        self.observed_reorder = self
+            .observed_reorder
+            .max(u32::try_from(later).unwrap_or(u32::MAX));
         if self.pocs.len() >= POC_HISTORY {
             self.pocs.remove(0);
         }
@@ -157,14 +172,14 @@ impl Timeline {
             } else {
                 // Reordering not announced, but this picture jumped ahead in POC: leave room
                 // for the pictures expected before it in output order.
-                let room = (lowest - prev) / (new_holes + 1);
+                let room = lowest.saturating_sub(prev) / new_holes.saturating_add(1);
                 prev.saturating_add(room.max(1)).min(pts)
             }
         } else {
             let (pending, lowest) = self.pending_holes(anchor, d, prev, anchor.poc);
             let dts = prev.saturating_add(d).min(pts);
             if pending > 0 {
-                dts.min(lowest - 1)
+                dts.min(lowest.saturating_sub(1))
             } else {
                 dts
             }
@@ -211,14 +226,22 @@ impl Timeline {
         let max_poc = self.pocs.iter().copied().max().unwrap_or(anchor.poc);
         let mut count = 0i64;
         let mut lowest = i64::MAX;
+        // Only the last MAX_HOLE_SCAN steps below the largest POC matter (older pictures are
+        // long decoded, or lost).
+        let window_start = max_poc.saturating_sub(step.saturating_mul(MAX_HOLE_SCAN as i64));
+        let above = above.max(window_start);
         // The first step-spaced value above `above`, counted from the anchor.
         let skip = (above.saturating_sub(anchor.poc) / step).max(0);
-        let mut poc = anchor.poc.saturating_add(skip.saturating_add(1).saturating_mul(step));
+        // `step` is at least 1, so the divisions above and below cannot overflow.
+        let mut poc = anchor
+            .poc
+            .saturating_add(skip.saturating_add(1).saturating_mul(step));
         let mut iterations = 0;
         while poc < max_poc && iterations < MAX_HOLE_SCAN {
             if !self.pocs.contains(&poc) {
-                let expected = anchor.pts.saturating_add((poc - anchor.poc) / step * d);
-                if expected - 1 > prev {
+                let frames = poc.saturating_sub(anchor.poc) / step;
+                let expected = anchor.pts.saturating_add(frames.saturating_mul(d));
+                if expected.saturating_sub(1) > prev {
                     count += 1;
                     lowest = lowest.min(expected);
                 }
@@ -231,16 +254,57 @@ impl Timeline {
 
     /// The best known frame duration.
     fn frame_duration(&self, t: PictureTiming) -> i64 {
-        self.frame_duration.or(t.timing_hint).unwrap_or(DEFAULT_FRAME_DURATION)
+        self.frame_duration
+            .or(t.timing_hint)
+            .unwrap_or(DEFAULT_FRAME_DURATION)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
-    fn timing(poc: i64, random_access: bool, announced: Option<u32>, hint: Option<i64>) -> PictureTiming {
-        PictureTiming { poc, random_access, announced_reorder: announced, timing_hint: hint }
+    proptest! {
+        #[test]
+        fn invariants_hold_for_any_input(
+            step in 1i64..5,
+            pictures in proptest::collection::vec(
+                (
+                    any::<bool>(),
+                    prop_oneof![-64i64..64, any::<i64>()],
+                    prop_oneof![-100_000i64..100_000, any::<i64>()],
+                ),
+                0..40),
+            announced in proptest::option::of(0u32..4),
+            hint in proptest::option::of(1i64..10_000),
+        ) {
+            let mut tl = Timeline::new(step);
+            let mut prev: Option<i64> = None;
+            for (key, poc, pts) in pictures {
+                if let Ok(dts) = tl.picture(timing(poc, key, announced, hint), pts) {
+                    prop_assert!(dts <= pts);
+                    if let Some(p) = prev {
+                        prop_assert!(dts > p);
+                    }
+                    prev = Some(dts);
+                }
+            }
+        }
+    }
+
+    fn timing(
+        poc: i64,
+        random_access: bool,
+        announced: Option<u32>,
+        hint: Option<i64>,
+    ) -> PictureTiming {
+        PictureTiming {
+            poc,
+            random_access,
+            announced_reorder: announced,
+            timing_hint: hint,
+        }
     }
 
     /// Display indices in decoding order: I0 P3 B1 B2 P6 B4 B5 | I7 P10 B8 B9 P13 B11 B12.
@@ -260,7 +324,10 @@ mod tests {
 
     #[test]
     fn announced_reordering_gives_regular_dts() {
-        let dts: Vec<i64> = ipbb(Some(1), Some(3000)).into_iter().map(Result::unwrap).collect();
+        let dts: Vec<i64> = ipbb(Some(1), Some(3000))
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
         assert_eq!(dts[0], 87_000);
         for w in dts.windows(2) {
             assert_eq!(w[1] - w[0], 3000, "{dts:?}");
@@ -273,10 +340,16 @@ mod tests {
     #[test]
     fn wrong_guess_is_repaired_at_the_next_idr() {
         // No timing hint: the first IDR assumes 6000 ticks per frame.
-        let dts: Vec<i64> = ipbb(Some(1), None).into_iter().map(Result::unwrap).collect();
+        let dts: Vec<i64> = ipbb(Some(1), None)
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
         assert_eq!(dts[0], 84_000);
         let steps: Vec<i64> = dts.windows(2).map(|w| w[1] - w[0]).collect();
-        assert_eq!(steps, [3000, 3000, 3000, 3000, 3000, 3000, 6000, 3000, 3000, 3000, 3000, 3000, 3000]);
+        assert_eq!(
+            steps,
+            [3000, 3000, 3000, 3000, 3000, 3000, 6000, 3000, 3000, 3000, 3000, 3000, 3000]
+        );
         assert_eq!(dts[7], 90_000 + 6 * 3000);
     }
 
@@ -298,7 +371,9 @@ mod tests {
         let mut tl = Timeline::new(2);
         let mut dts = Vec::new();
         for (k, &i) in order.iter().enumerate() {
-            let d = tl.picture(timing(i * 2, k == 0, None, None), i * 3000).unwrap();
+            let d = tl
+                .picture(timing(i * 2, k == 0, None, None), i * 3000)
+                .unwrap();
             assert!(d <= i * 3000);
             dts.push(d);
         }
@@ -311,7 +386,11 @@ mod tests {
         let mut tl = Timeline::new(2);
         let mut dts = Vec::new();
         for k in (0..10i64).filter(|&k| k != 3) {
-            dts.push((k, tl.picture(timing(k * 2, k == 0, None, None), k * 3000).unwrap()));
+            dts.push((
+                k,
+                tl.picture(timing(k * 2, k == 0, None, None), k * 3000)
+                    .unwrap(),
+            ));
         }
         for &(k, d) in &dts {
             if k == 4 {
@@ -327,7 +406,9 @@ mod tests {
         let mut tl = Timeline::new(2);
         let mut last = 0;
         for k in 0..40i64 {
-            last = tl.picture(timing(k * 4, k == 0, None, None), k * 3000).unwrap();
+            last = tl
+                .picture(timing(k * 4, k == 0, None, None), k * 3000)
+                .unwrap();
         }
         assert_eq!(last, 39 * 3000);
     }
@@ -336,7 +417,9 @@ mod tests {
     fn no_reordering_keeps_pts() {
         let mut tl = Timeline::new(2);
         for k in 0..10i64 {
-            let dts = tl.picture(timing(k * 2, k == 0, None, None), k * 3000).unwrap();
+            let dts = tl
+                .picture(timing(k * 2, k == 0, None, None), k * 3000)
+                .unwrap();
             assert_eq!(dts, k * 3000);
         }
         assert!(tl.picture(timing(20, false, None, None), 9 * 3000).is_err());

@@ -108,7 +108,10 @@ impl StreamDescription {
             media.attributes.retain(|a| !is_dropped_attribute(&a.name));
             media.attributes.insert(
                 0,
-                Attribute { name: "control".into(), value: Some(format!("trackID={i}")) },
+                Attribute {
+                    name: "control".into(),
+                    value: Some(format!("trackID={i}")),
+                },
             );
             tracks.push(Track {
                 codec,
@@ -157,6 +160,24 @@ impl StreamDescription {
     /// Whether any track is video (readers then start at key frames).
     pub fn has_video(&self) -> bool {
         self.tracks.iter().any(|t| t.codec.is_video())
+    }
+
+    /// The tracks where readers may start: bit `t` set for each video track, or for every track
+    /// when there is no video (see [`super::Ring::new`]).
+    pub fn start_tracks(&self) -> u64 {
+        let mut video = 0u64;
+        let mut all = 0u64;
+        for (i, t) in self.tracks.iter().enumerate().take(64) {
+            all |= 1 << i;
+            if t.codec.is_video() || (t.codec == CodecKind::Generic && t.media.kind == "video") {
+                video |= 1 << i;
+            }
+        }
+        if video != 0 {
+            video
+        } else {
+            all
+        }
     }
 
     /// The track a publisher's SETUP addresses, given the control part of the URL after the

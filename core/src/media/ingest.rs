@@ -77,6 +77,33 @@ struct TrackIngest {
     codec_errors: u64,
 }
 
+/// A DTS extractor primed with the parameter sets the SDP announced (cameras that never
+/// repeat them in-band would otherwise get DTS = PTS).
+fn new_dts_extractor(codec: CodecKind, fmtp: Option<&str>) -> DtsKind {
+    match codec {
+        CodecKind::H264 => {
+            let mut x = codec::h264::DtsExtractor::new();
+            if let Some(sps) = fmtp
+                .and_then(|f| codec::h264::H264Params::from_fmtp(f).ok())
+                .and_then(|p| p.sps)
+            {
+                let _ = x.set_sps(&sps);
+            }
+            DtsKind::H264(x)
+        }
+        CodecKind::H265 => {
+            let mut x = codec::h265::DtsExtractor::new();
+            if let Some(p) = fmtp.and_then(|f| codec::h265::H265Params::from_fmtp(f).ok()) {
+                for ps in [p.vps, p.sps, p.pps].into_iter().flatten() {
+                    let _ = x.set_parameter_set(&ps);
+                }
+            }
+            DtsKind::H265(x)
+        }
+        _ => DtsKind::None,
+    }
+}
+
 /// Groups a publisher's RTP packets into units and generates sender reports.
 pub struct StreamIngest {
     tracks: Vec<TrackIngest>,
@@ -85,9 +112,10 @@ pub struct StreamIngest {
 
 impl std::fmt::Debug for StreamIngest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StreamIngest").field("tracks", &self.tracks.len()).finish()
+        f.debug_struct("StreamIngest")
+            .field("tracks", &self.tracks.len())
+            .finish()
     }
-}
 
 impl StreamIngest {
     /// Prepares ingest for the tracks of `desc`.
@@ -98,18 +126,15 @@ impl StreamIngest {
             .iter()
             .map(|t| {
                 let depacketizer = codec::new_depacketizer(t.codec, t.fmtp.as_deref(), t.channels);
-                let dts = match t.codec {
-                    CodecKind::H264 => DtsKind::H264(codec::h264::DtsExtractor::new()),
-                    CodecKind::H265 => DtsKind::H265(codec::h265::DtsExtractor::new()),
-                    _ => DtsKind::None,
-                };
+                let dts = new_dts_extractor(t.codec, t.fmtp.as_deref());
                 TrackIngest {
                     codec: t.codec,
                     group_by_marker: matches!(
                         t.codec,
                         CodecKind::H264 | CodecKind::H265 | CodecKind::Mpeg4Audio
-                    ) || (t.codec == CodecKind::Generic && t.media.kind == "video"),
-                    default_key: !has_video || !t.codec.is_video() && t.media.kind != "video",
+                    ) || (t.codec == CodecKind::Generic
+                        && t.media.kind == "video"),
+                    default_key: t.codec == CodecKind::Generic || !t.codec.is_video(),
                     depacketizer,
                     dts,
                     last_dts: None,
@@ -152,7 +177,9 @@ impl StreamIngest {
         }
         t.packets = t.packets.wrapping_add(1);
         t.octets = t.octets.wrapping_add(packet.payload().len() as u32);
-        let due = t.last_sr.is_none_or(|l| now.saturating_duration_since(l) >= SENDER_REPORT_INTERVAL);
+        let due = t
+            .last_sr
+            .is_none_or(|l| now.saturating_duration_since(l) >= SENDER_REPORT_INTERVAL);
         if due {
             t.last_sr = Some(now);
             let sr = SenderReport {
@@ -165,7 +192,10 @@ impl StreamIngest {
             };
             let mut buf = Vec::with_capacity(28);
             sr.write_to(&mut buf);
-            out.push(StreamItem::Rtcp { track, packet: buf.into() });
+            out.push(StreamItem::Rtcp {
+                track,
+                packet: buf.into(),
+            });
         }
         let marker = packet.header.marker;
         if let Some(d) = t.depacketizer.as_mut() {
@@ -209,6 +239,13 @@ impl TrackIngest {
         }
         self.last_dts = Some(dts);
         let rtp = std::mem::take(&mut self.pending);
-        out.push(StreamItem::Unit(Arc::new(Unit { track, pts, dts, key, payload, rtp })));
+        out.push(StreamItem::Unit(Arc::new(Unit {
+            track,
+            pts,
+            dts,
+            key,
+            payload,
+            rtp,
+        })));
     }
 }

@@ -7,6 +7,8 @@
 
 mod description;
 mod ingest;
+#[cfg(test)]
+mod ingest_tests;
 mod path;
 mod ring;
 mod unit;

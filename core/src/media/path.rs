@@ -111,7 +111,9 @@ pub fn validate_path_name(name: &str) -> Result<(), PathError> {
         || name.ends_with('/')
         || name.contains("//")
         || name.split('/').any(|seg| seg == ".." || seg == ".")
-        || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.~/".contains(&b));
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-.~/".contains(&b));
     if bad {
         Err(PathError::InvalidName(name.to_owned()))
     } else {
@@ -122,7 +124,10 @@ pub fn validate_path_name(name: &str) -> Result<(), PathError> {
 impl<S: Clone> PathManager<S> {
     /// A registry for the given path entries (first match wins, as in MediaMTX).
     pub fn new(confs: Vec<PathConf>) -> PathManager<S> {
-        PathManager { confs, paths: HashMap::new() }
+        PathManager {
+            confs,
+            paths: HashMap::new(),
+        }
     }
 
     /// The configuration entry for `name`.
@@ -146,11 +151,18 @@ impl<S: Clone> PathManager<S> {
     }
 
     /// Makes `id` the publisher of `name` with `stream`.
-    pub fn publish(&mut self, name: &str, id: u64, stream: S) -> Result<PublishOutcome<S>, PathError> {
+    pub fn publish(
+        &mut self,
+        name: &str,
+        id: u64,
+        stream: S,
+    ) -> Result<PublishOutcome<S>, PathError> {
         let (_, conf) = self.find_conf(name)?;
         let override_publisher = conf.override_publisher;
-        let state =
-            self.paths.entry(name.to_owned()).or_insert(PathState { publisher: None, readers: 0 });
+        let state = self.paths.entry(name.to_owned()).or_insert(PathState {
+            publisher: None,
+            readers: 0,
+        });
         if state.publisher.is_some() && !override_publisher {
             return Err(PathError::AlreadyPublishing(name.to_owned()));
         }
@@ -186,7 +198,11 @@ impl<S: Clone> PathManager<S> {
             return Err(PathError::TooManyReaders(name.to_owned()));
         }
         state.readers += 1;
-        Ok(state.publisher.as_ref().map(|(_, s)| s.clone()).expect("filtered above"))
+        Ok(state
+            .publisher
+            .as_ref()
+            .map(|(_, s)| s.clone())
+            .expect("filtered above"))
     }
 
     /// Removes a reader from `name`.
@@ -210,14 +226,22 @@ mod tests {
     use super::*;
 
     fn conf(name: &str, over: bool) -> PathConf {
-        PathConf { name: name.into(), source: "publisher".into(), override_publisher: over, max_readers: 0 }
+        PathConf {
+            name: name.into(),
+            source: "publisher".into(),
+            override_publisher: over,
+            max_readers: 0,
+        }
     }
 
     #[test]
     fn second_publisher_is_refused_without_override() {
         let mut m: PathManager<u32> = PathManager::new(vec![conf("cam", false)]);
         m.publish("cam", 1, 10).unwrap();
-        assert_eq!(m.publish("cam", 2, 20).unwrap_err(), PathError::AlreadyPublishing("cam".into()));
+        assert_eq!(
+            m.publish("cam", 2, 20).unwrap_err(),
+            PathError::AlreadyPublishing("cam".into())
+        );
         assert_eq!(m.describe("cam"), Ok(10));
     }
 
@@ -227,10 +251,16 @@ mod tests {
         m.publish("a/b", 1, 10).unwrap();
         let o = m.publish("a/b", 2, 20).unwrap();
         assert_eq!(o.replaced, Some((1, 10)));
-        assert!(!m.unpublish("a/b", 1), "the replaced publisher no longer owns the path");
+        assert!(
+            !m.unpublish("a/b", 1),
+            "the replaced publisher no longer owns the path"
+        );
         assert_eq!(m.describe("a/b"), Ok(20));
         assert!(m.unpublish("a/b", 2));
-        assert_eq!(m.describe("a/b"), Err(PathError::NoOnePublishing("a/b".into())));
+        assert_eq!(
+            m.describe("a/b"),
+            Err(PathError::NoOnePublishing("a/b".into()))
+        );
     }
 
     #[test]
@@ -238,7 +268,11 @@ mod tests {
         let m: PathManager<u32> = PathManager::new(vec![conf("cam", false)]);
         assert_eq!(m.describe("other").unwrap_err().rtsp_status(), 404);
         for bad in ["", "/a", "a/", "a//b", "a/../b", "a b", "a?b"] {
-            assert_eq!(m.find_conf(bad).unwrap_err(), PathError::InvalidName(bad.into()), "{bad}");
+            assert_eq!(
+                m.find_conf(bad).unwrap_err(),
+                PathError::InvalidName(bad.into()),
+                "{bad}"
+            );
         }
     }
 
@@ -247,10 +281,16 @@ mod tests {
         let mut c = conf("cam", false);
         c.max_readers = 1;
         let mut m: PathManager<u32> = PathManager::new(vec![c]);
-        assert_eq!(m.add_reader("cam"), Err(PathError::NoOnePublishing("cam".into())));
+        assert_eq!(
+            m.add_reader("cam"),
+            Err(PathError::NoOnePublishing("cam".into()))
+        );
         m.publish("cam", 1, 10).unwrap();
         assert_eq!(m.add_reader("cam"), Ok(10));
-        assert_eq!(m.add_reader("cam"), Err(PathError::TooManyReaders("cam".into())));
+        assert_eq!(
+            m.add_reader("cam"),
+            Err(PathError::TooManyReaders("cam".into()))
+        );
         m.remove_reader("cam");
         assert_eq!(m.reader_count("cam"), 0);
     }

@@ -17,8 +17,9 @@ pub struct Ring {
     capacity: usize,
     /// Sequence numbers of the key items still in the ring, oldest first.
     keys: VecDeque<u64>,
-    /// Whether the stream has video: if not, every item is a valid start point.
-    all_key: bool,
+    /// Bit `t` set: key units of track `t` are start points (the video tracks, or every track
+    /// of a stream without video).
+    start_tracks: u64,
 }
 
 /// A reader's position in a [`Ring`].
@@ -39,16 +40,17 @@ pub struct ReadOutcome {
 }
 
 impl Ring {
-    /// Creates a ring holding at most `capacity` items (at least 2). `all_key` is true for
-    /// streams without video, where any item is a valid starting point.
-    pub fn new(capacity: usize, all_key: bool) -> Ring {
+    /// Creates a ring holding at most `capacity` items (at least 2). Key units of the tracks
+    /// whose bit is set in `start_tracks` are where readers start (see
+    /// [`super::StreamDescription::start_tracks`]).
+    pub fn new(capacity: usize, start_tracks: u64) -> Ring {
         let capacity = capacity.max(2);
         Ring {
             items: VecDeque::with_capacity(capacity),
             first_seq: 0,
             capacity,
             keys: VecDeque::with_capacity(16),
-            all_key,
+            start_tracks,
         }
     }
 
@@ -80,7 +82,7 @@ impl Ring {
 
     fn is_start_point(&self, item: &StreamItem) -> bool {
         match item {
-            StreamItem::Unit(u) => self.all_key || u.key,
+            StreamItem::Unit(u) => u.key && u.track < 64 && self.start_tracks & (1 << u.track) != 0,
             StreamItem::Rtcp { .. } => false,
         }
     }
@@ -89,8 +91,14 @@ impl Ring {
     /// ring (so the reader decodes at once), or waits for the next one.
     pub fn join(&self) -> Cursor {
         match self.keys.back() {
-            Some(&k) => Cursor { next: k, waiting_key: false },
-            None => Cursor { next: self.end_seq(), waiting_key: true },
+            Some(&k) => Cursor {
+                next: k,
+                waiting_key: false,
+            },
+            None => Cursor {
+                next: self.end_seq(),
+                waiting_key: true,
+            },
         }
     }
 
@@ -141,8 +149,12 @@ mod tests {
     use std::sync::Arc;
 
     fn unit(n: i64, key: bool) -> StreamItem {
+        unit_of(0, n, key)
+    }
+
+    fn unit_of(track: usize, n: i64, key: bool) -> StreamItem {
         StreamItem::Unit(Arc::new(Unit {
-            track: 0,
+            track,
             pts: n,
             dts: n,
             key,
@@ -163,7 +175,7 @@ mod tests {
 
     #[test]
     fn joining_reader_starts_at_latest_key() {
-        let mut r = Ring::new(16, false);
+        let mut r = Ring::new(16, 1);
         for n in 0..10 {
             r.push(unit(n, n % 4 == 0));
         }
@@ -175,7 +187,7 @@ mod tests {
 
     #[test]
     fn joining_before_any_key_waits_for_one() {
-        let mut r = Ring::new(16, false);
+        let mut r = Ring::new(16, 1);
         r.push(unit(0, false));
         let mut c = r.join();
         let mut out = Vec::new();
@@ -188,7 +200,7 @@ mod tests {
 
     #[test]
     fn lagging_reader_resyncs_at_next_key_and_reports_loss() {
-        let mut r = Ring::new(4, false);
+        let mut r = Ring::new(4, 1);
         r.push(unit(0, true));
         let mut c = r.join();
         for n in 1..10 {
@@ -202,7 +214,7 @@ mod tests {
 
     #[test]
     fn lagging_reader_without_key_in_ring_waits() {
-        let mut r = Ring::new(4, false);
+        let mut r = Ring::new(4, 1);
         r.push(unit(0, true));
         let mut c = r.join();
         for n in 1..10 {
@@ -218,10 +230,10 @@ mod tests {
     }
 
     #[test]
-    fn audio_only_streams_start_anywhere() {
-        let mut r = Ring::new(8, true);
+    fn audio_only_streams_start_at_any_unit() {
+        let mut r = Ring::new(8, 1);
         for n in 0..3 {
-            r.push(unit(n, false));
+            r.push(unit(n, true));
         }
         let mut c = r.join();
         let mut out = Vec::new();
@@ -230,12 +242,28 @@ mod tests {
     }
 
     #[test]
+    fn audio_key_units_are_not_start_points_when_there_is_video() {
+        let mut r = Ring::new(16, 0b10); // track 1 is the video
+        r.push(unit_of(1, 0, true));
+        r.push(unit_of(0, 1, true));
+        r.push(unit_of(1, 2, false));
+        r.push(unit_of(0, 3, true));
+        let mut c = r.join();
+        let mut out = Vec::new();
+        r.read(&mut c, 100, &mut out);
+        assert_eq!(pts(&out), vec![0, 1, 2, 3]);
+    }
+
+    #[test]
     fn read_respects_max() {
-        let mut r = Ring::new(8, true);
+        let mut r = Ring::new(8, 1);
         for n in 0..5 {
             r.push(unit(n, true));
         }
-        let mut c = Cursor { next: 0, waiting_key: false };
+        let mut c = Cursor {
+            next: 0,
+            waiting_key: false,
+        };
         let mut out = Vec::new();
         assert_eq!(r.read(&mut c, 2, &mut out).read, 2);
         assert_eq!(r.read(&mut c, 10, &mut out).read, 3);

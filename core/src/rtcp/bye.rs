@@ -24,7 +24,9 @@ impl Bye {
         let reason = match rest.first() {
             None => None,
             Some(&len) => {
-                let text = rest.get(1..1 + usize::from(len)).ok_or(RtcpError::BadLength)?;
+                let text = rest
+                    .get(1..1 + usize::from(len))
+                    .ok_or(RtcpError::BadLength)?;
                 Some(text.to_vec())
             }
         };
@@ -63,7 +65,10 @@ pub(crate) mod tests {
     ];
 
     fn bye() -> Bye {
-        Bye { ssrcs: smallvec![1, 2], reason: Some(b"close".to_vec()) }
+        Bye {
+            ssrcs: smallvec![1, 2],
+            reason: Some(b"close".to_vec()),
+        }
     }
 
     #[test]
@@ -77,7 +82,10 @@ pub(crate) mod tests {
     #[test]
     fn without_reason_and_empty() {
         let pkt = [0x81, 203, 0, 1, 0xca, 0xfe, 0xba, 0xbe];
-        let b = Bye { ssrcs: smallvec![0xcafe_babe], reason: None };
+        let b = Bye {
+            ssrcs: smallvec![0xcafe_babe],
+            reason: None,
+        };
         assert_eq!(Bye::parse(&pkt), Ok(b.clone()));
         let mut out = Vec::new();
         b.write_to(&mut out);
@@ -88,7 +96,10 @@ pub(crate) mod tests {
 
     #[test]
     fn write_limits() {
-        let b = Bye { ssrcs: (0..40).collect(), reason: Some(vec![b'r'; 300]) };
+        let b = Bye {
+            ssrcs: (0..40).collect(),
+            reason: Some(vec![b'r'; 300]),
+        };
         let mut out = Vec::new();
         b.write_to(&mut out);
         let back = Bye::parse(&out).unwrap();
@@ -98,11 +109,20 @@ pub(crate) mod tests {
 
     #[test]
     fn rejects_bad_input() {
-        assert_eq!(Bye::parse(&[0x82, 203, 0, 1, 0, 0, 0, 1]), Err(RtcpError::TooShort));
-        assert_eq!(Bye::parse(&[0x81, 203, 0, 2, 0, 0, 0, 1, 9, b'a', 0, 0]), Err(RtcpError::BadLength));
+        assert_eq!(
+            Bye::parse(&[0x82, 203, 0, 1, 0, 0, 0, 1]),
+            Err(RtcpError::TooShort)
+        );
+        assert_eq!(
+            Bye::parse(&[0x81, 203, 0, 2, 0, 0, 0, 1, 9, b'a', 0, 0]),
+            Err(RtcpError::BadLength)
+        );
         assert_eq!(
             Bye::parse(&[0x81, 202, 0, 1, 0, 0, 0, 1]),
-            Err(RtcpError::WrongType { expected: 203, found: 202 })
+            Err(RtcpError::WrongType {
+                expected: 203,
+                found: 202
+            })
         );
     }
 
@@ -111,7 +131,10 @@ pub(crate) mod tests {
             proptest::collection::vec(any::<u32>(), 0..=31),
             proptest::option::of(proptest::collection::vec(any::<u8>(), 0..=255)),
         )
-            .prop_map(|(ssrcs, reason)| Bye { ssrcs: ssrcs.into(), reason })
+            .prop_map(|(ssrcs, reason)| Bye {
+                ssrcs: ssrcs.into(),
+                reason,
+            })
     }
 
     proptest! {

@@ -1,6 +1,8 @@
 //! Any RTCP packet, and compound packets: several packets stacked in one datagram (RFC 3550 §6.1).
 
-use super::header::{begin, finish, packet_len, Header, RtcpError, MAX_PACKET_LEN, PT_BYE, PT_RR, PT_SDES, PT_SR};
+use super::header::{
+    begin, finish, packet_len, Header, RtcpError, MAX_PACKET_LEN, PT_BYE, PT_RR, PT_SDES, PT_SR,
+};
 use super::{Bye, ReceiverReport, Sdes, SenderReport};
 use smallvec::SmallVec;
 
@@ -35,7 +37,11 @@ impl RtcpPacket {
             PT_RR => RtcpPacket::ReceiverReport(ReceiverReport::parse(one_packet)?),
             PT_SDES => RtcpPacket::Sdes(Sdes::parse(one_packet)?),
             PT_BYE => RtcpPacket::Bye(Bye::parse(one_packet)?),
-            packet_type => RtcpPacket::Other { packet_type, count: h.count, body: h.body.to_vec() },
+            packet_type => RtcpPacket::Other {
+                packet_type,
+                count: h.count,
+                body: h.body.to_vec(),
+            },
         })
     }
 
@@ -58,7 +64,11 @@ impl RtcpPacket {
             RtcpPacket::ReceiverReport(p) => p.write_to(out),
             RtcpPacket::Sdes(p) => p.write_to(out),
             RtcpPacket::Bye(p) => p.write_to(out),
-            RtcpPacket::Other { packet_type, count, body } => {
+            RtcpPacket::Other {
+                packet_type,
+                count,
+                body,
+            } => {
                 let start = begin(out);
                 out.extend_from_slice(&body[..body.len().min(MAX_PACKET_LEN - 4)]);
                 finish(out, start, *count, *packet_type);
@@ -98,7 +108,9 @@ pub fn parse_compound(buf: &[u8]) -> Result<SmallVec<[RtcpPacket; 4]>, RtcpError
     if buf.is_empty() {
         return Err(RtcpError::TooShort);
     }
-    compound_iter(buf).map(|r| r.and_then(|(_, packet)| RtcpPacket::parse(packet))).collect()
+    compound_iter(buf)
+        .map(|r| r.and_then(|(_, packet)| RtcpPacket::parse(packet)))
+        .collect()
 }
 
 /// Appends `packets` one after another as a compound packet.
@@ -161,27 +173,51 @@ mod tests {
         let mut out = Vec::new();
         write_compound(&compound(), &mut out);
         assert_eq!(out, COMPOUND);
-        let types: Vec<_> = compound_iter(&COMPOUND).map(|r| r.map(|(pt, p)| (pt, p.len()))).collect();
-        assert_eq!(types, [Ok((200, 28)), Ok((202, 16)), Ok((204, 12))]);
-        assert_eq!(compound().iter().map(RtcpPacket::packet_type).collect::<Vec<_>>(), [200, 202, 204]);
+        let types: Vec<_> = compound_iter(&COMPOUND)
+            .map(|r| r.map(|(pt, p)| (pt, p.len())))
+            .collect();
+        assert_eq!(types, [Ok((200, 28)), Ok((202, 16)), Ok((204, 16))]);
+        assert_eq!(
+            compound()
+                .iter()
+                .map(RtcpPacket::packet_type)
+                .collect::<Vec<_>>(),
+            [200, 202, 204]
+        );
     }
 
     #[test]
     fn receiver_compound_with_bye_and_padding() {
         // RR with one block, then a BYE that carries 4 octets of RTCP padding (P bit).
         let mut buf = Vec::new();
-        let rr = ReceiverReport { ssrc: 7, reports: smallvec![ReportBlock { ssrc: 12345, ..ReportBlock::default() }] };
+        let rr = ReceiverReport {
+            ssrc: 7,
+            reports: smallvec![ReportBlock {
+                ssrc: 12345,
+                ..ReportBlock::default()
+            }],
+        };
         rr.write_to(&mut buf);
         buf.extend_from_slice(&[0xa1, 203, 0, 2, 0, 0, 0, 7, 0, 0, 0, 4]);
         let got = parse_compound(&buf).unwrap();
         assert_eq!(got.len(), 2);
         assert_eq!(got[0], RtcpPacket::ReceiverReport(rr));
-        assert_eq!(got[1], RtcpPacket::Bye(Bye { ssrcs: smallvec![7], reason: None }));
+        assert_eq!(
+            got[1],
+            RtcpPacket::Bye(Bye {
+                ssrcs: smallvec![7],
+                reason: None
+            })
+        );
     }
 
     #[test]
     fn other_body_is_padded() {
-        let p = RtcpPacket::Other { packet_type: 206, count: 33, body: vec![1, 2, 3, 4, 5] };
+        let p = RtcpPacket::Other {
+            packet_type: 206,
+            count: 33,
+            body: vec![1, 2, 3, 4, 5],
+        };
         let mut out = Vec::new();
         p.write_to(&mut out);
         assert_eq!(out, [0x81, 206, 0, 2, 1, 2, 3, 4, 5, 0, 0, 0]);
@@ -202,7 +238,10 @@ mod tests {
         buf.extend_from_slice(&[0x80, 201]);
         assert_eq!(parse_compound(&buf), Err(RtcpError::TooShort));
         // A version other than 2.
-        assert_eq!(parse_compound(&[0x40, 200, 0, 0]), Err(RtcpError::BadVersion(1)));
+        assert_eq!(
+            parse_compound(&[0x40, 200, 0, 0]),
+            Err(RtcpError::BadVersion(1))
+        );
         // A bad body inside a well-framed packet.
         assert_eq!(parse_compound(&[0x81, 200, 0, 0]), Err(RtcpError::TooShort));
     }
@@ -213,7 +252,11 @@ mod tests {
             arb_rr().prop_map(RtcpPacket::ReceiverReport),
             arb_sdes().prop_map(RtcpPacket::Sdes),
             arb_bye().prop_map(RtcpPacket::Bye),
-            (prop_oneof![0u8..200, 204u8..=255], 0u8..32, proptest::collection::vec(any::<[u8; 4]>(), 0..8))
+            (
+                prop_oneof![0u8..200, 204u8..=255],
+                0u8..32,
+                proptest::collection::vec(any::<[u8; 4]>(), 0..8)
+            )
                 .prop_map(|(packet_type, count, words)| RtcpPacket::Other {
                     packet_type,
                     count,

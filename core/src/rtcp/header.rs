@@ -92,14 +92,22 @@ impl<'a> Header<'a> {
             }
             end -= pad;
         }
-        Ok(Header { count: buf[0] & 0x1f, packet_type: buf[1], body: &buf[HEADER_LEN..end], packet_len })
+        Ok(Header {
+            count: buf[0] & 0x1f,
+            packet_type: buf[1],
+            body: &buf[HEADER_LEN..end],
+            packet_len,
+        })
     }
 
     /// Parses the header like [`Header::parse`] and checks the packet type.
     pub fn parse_type(buf: &'a [u8], expected: u8) -> Result<Header<'a>, RtcpError> {
         let h = Header::parse(buf)?;
         if h.packet_type != expected {
-            return Err(RtcpError::WrongType { expected, found: h.packet_type });
+            return Err(RtcpError::WrongType {
+                expected,
+                found: h.packet_type,
+            });
         }
         Ok(h)
     }
@@ -164,17 +172,38 @@ mod tests {
     #[test]
     fn rejects_bad_headers() {
         assert_eq!(Header::parse(&[0x80, 200, 0]), Err(RtcpError::TooShort));
-        assert_eq!(Header::parse(&[0x40, 200, 0, 0]), Err(RtcpError::BadVersion(1)));
-        assert_eq!(Header::parse(&[0x80, 200, 0, 1, 0, 0, 0]), Err(RtcpError::BadLength));
-        assert_eq!(Header::parse(&[0xa0, 200, 0, 0]), Err(RtcpError::BadPadding));
-        assert_eq!(Header::parse(&[0xa0, 200, 0, 1, 0, 0, 0, 0]), Err(RtcpError::BadPadding));
-        assert_eq!(Header::parse(&[0xa0, 200, 0, 1, 0, 0, 0, 5]), Err(RtcpError::BadPadding));
+        assert_eq!(
+            Header::parse(&[0x40, 200, 0, 0]),
+            Err(RtcpError::BadVersion(1))
+        );
+        assert_eq!(
+            Header::parse(&[0x80, 200, 0, 1, 0, 0, 0]),
+            Err(RtcpError::BadLength)
+        );
+        assert_eq!(
+            Header::parse(&[0xa0, 200, 0, 0]),
+            Err(RtcpError::BadPadding)
+        );
+        assert_eq!(
+            Header::parse(&[0xa0, 200, 0, 1, 0, 0, 0, 0]),
+            Err(RtcpError::BadPadding)
+        );
+        assert_eq!(
+            Header::parse(&[0xa0, 200, 0, 1, 0, 0, 0, 5]),
+            Err(RtcpError::BadPadding)
+        );
         assert_eq!(
             Header::parse_type(&[0x80, 201, 0, 0], PT_SR),
-            Err(RtcpError::WrongType { expected: PT_SR, found: PT_RR })
+            Err(RtcpError::WrongType {
+                expected: PT_SR,
+                found: PT_RR
+            })
         );
         assert_eq!(RtcpError::BadLength.blame(), Blame::Malformed);
-        assert_eq!(RtcpError::BadVersion(3).to_string(), "RTCP version 3 is not 2");
+        assert_eq!(
+            RtcpError::BadVersion(3).to_string(),
+            "RTCP version 3 is not 2"
+        );
     }
 
     #[test]

@@ -51,7 +51,9 @@ impl ReportBlock {
     /// Appends the 24-byte block; `cumulative_lost` is clamped to the 24-bit signed range.
     pub fn write_to(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.ssrc.to_be_bytes());
-        let lost = self.cumulative_lost.clamp(CUMULATIVE_LOST_MIN, CUMULATIVE_LOST_MAX);
+        let lost = self
+            .cumulative_lost
+            .clamp(CUMULATIVE_LOST_MIN, CUMULATIVE_LOST_MAX);
         let lost = (lost as u32 & 0x00ff_ffff) | (u32::from(self.fraction_lost) << 24);
         out.extend_from_slice(&lost.to_be_bytes());
         out.extend_from_slice(&self.highest_seq.to_be_bytes());
@@ -62,15 +64,15 @@ impl ReportBlock {
 }
 
 /// Parses `count` consecutive report blocks from the start of `buf`.
-pub(crate) fn parse_blocks(
-    buf: &[u8],
-    count: u8,
-) -> Result<SmallVec<[ReportBlock; 2]>, RtcpError> {
+pub(crate) fn parse_blocks(buf: &[u8], count: u8) -> Result<SmallVec<[ReportBlock; 2]>, RtcpError> {
     let n = usize::from(count);
     if buf.len() < n * REPORT_BLOCK_LEN {
         return Err(RtcpError::TooShort);
     }
-    buf.chunks_exact(REPORT_BLOCK_LEN).take(n).map(ReportBlock::parse).collect()
+    buf.chunks_exact(REPORT_BLOCK_LEN)
+        .take(n)
+        .map(ReportBlock::parse)
+        .collect()
 }
 
 /// Appends at most 31 report blocks (the count field's limit) and returns how many were written.
@@ -118,9 +120,17 @@ pub(crate) mod tests {
 
     #[test]
     fn clamps_cumulative_lost() {
-        for (value, wire) in [(i32::MAX, [0x7f, 0xff, 0xff]), (i32::MIN, [0x80, 0, 0]), (0x7f_ffff, [0x7f, 0xff, 0xff])] {
+        for (value, wire) in [
+            (i32::MAX, [0x7f, 0xff, 0xff]),
+            (i32::MIN, [0x80, 0, 0]),
+            (0x7f_ffff, [0x7f, 0xff, 0xff]),
+        ] {
             let mut out = Vec::new();
-            ReportBlock { cumulative_lost: value, ..block() }.write_to(&mut out);
+            ReportBlock {
+                cumulative_lost: value,
+                ..block()
+            }
+            .write_to(&mut out);
             assert_eq!(&out[5..8], &wire);
         }
     }
@@ -133,10 +143,25 @@ pub(crate) mod tests {
     }
 
     pub(crate) fn arb_block() -> impl Strategy<Value = ReportBlock> {
-        (any::<u32>(), any::<u8>(), CUMULATIVE_LOST_MIN..=CUMULATIVE_LOST_MAX, any::<[u32; 4]>())
-            .prop_map(|(ssrc, fraction_lost, cumulative_lost, [highest_seq, jitter, last_sr, dlsr])| {
-                ReportBlock { ssrc, fraction_lost, cumulative_lost, highest_seq, jitter, last_sr, delay_since_last_sr: dlsr }
-            })
+        (
+            any::<u32>(),
+            any::<u8>(),
+            CUMULATIVE_LOST_MIN..=CUMULATIVE_LOST_MAX,
+            any::<[u32; 4]>(),
+        )
+            .prop_map(
+                |(ssrc, fraction_lost, cumulative_lost, [highest_seq, jitter, last_sr, dlsr])| {
+                    ReportBlock {
+                        ssrc,
+                        fraction_lost,
+                        cumulative_lost,
+                        highest_seq,
+                        jitter,
+                        last_sr,
+                        delay_since_last_sr: dlsr,
+                    }
+                },
+            )
     }
 
     proptest! {

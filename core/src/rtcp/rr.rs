@@ -92,15 +92,33 @@ pub(crate) mod tests {
     #[test]
     fn empty_rr() {
         let pkt = [0x80, 201, 0, 1, 0, 0, 0, 9];
-        assert_eq!(ReceiverReport::parse(&pkt), Ok(ReceiverReport { ssrc: 9, reports: SmallVec::new() }));
+        assert_eq!(
+            ReceiverReport::parse(&pkt),
+            Ok(ReceiverReport {
+                ssrc: 9,
+                reports: SmallVec::new()
+            })
+        );
         let mut out = Vec::new();
-        ReceiverReport { ssrc: 9, reports: SmallVec::new() }.write_to(&mut out);
+        ReceiverReport {
+            ssrc: 9,
+            reports: SmallVec::new(),
+        }
+        .write_to(&mut out);
         assert_eq!(out, pkt);
     }
 
     #[test]
     fn writes_at_most_31_blocks() {
-        let many = ReceiverReport { ssrc: 1, reports: (0..40).map(|i| ReportBlock { ssrc: i, ..ReportBlock::default() }).collect() };
+        let many = ReceiverReport {
+            ssrc: 1,
+            reports: (0..40)
+                .map(|i| ReportBlock {
+                    ssrc: i,
+                    ..ReportBlock::default()
+                })
+                .collect(),
+        };
         let mut out = Vec::new();
         many.write_to(&mut out);
         let back = ReceiverReport::parse(&out).unwrap();
@@ -110,7 +128,10 @@ pub(crate) mod tests {
 
     #[test]
     fn rejects_bad_input() {
-        assert_eq!(ReceiverReport::parse(&[0x80, 201, 0, 0]), Err(RtcpError::TooShort));
+        assert_eq!(
+            ReceiverReport::parse(&[0x80, 201, 0, 0]),
+            Err(RtcpError::TooShort)
+        );
         let mut pkt = RR;
         pkt[0] = 0x83;
         assert_eq!(ReceiverReport::parse(&pkt), Err(RtcpError::TooShort));
@@ -118,8 +139,12 @@ pub(crate) mod tests {
     }
 
     pub(crate) fn arb_rr() -> impl Strategy<Value = ReceiverReport> {
-        (any::<u32>(), proptest::collection::vec(arb_block(), 0..=31))
-            .prop_map(|(ssrc, reports)| ReceiverReport { ssrc, reports: reports.into() })
+        (any::<u32>(), proptest::collection::vec(arb_block(), 0..=31)).prop_map(
+            |(ssrc, reports)| ReceiverReport {
+                ssrc,
+                reports: reports.into(),
+            },
+        )
     }
 
     proptest! {

@@ -1,6 +1,8 @@
 //! The source description (SDES, packet type 202; RFC 3550 §6.5).
 
-use super::header::{begin, finish, read_u32, Header, RtcpError, MAX_COUNT, MAX_PACKET_LEN, PT_SDES};
+use super::header::{
+    begin, finish, read_u32, Header, RtcpError, MAX_COUNT, MAX_PACKET_LEN, PT_SDES,
+};
 
 /// One SDES item: a type and up to 255 octets of (normally UTF-8) text.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -47,14 +49,22 @@ impl SdesItem {
 
     /// A CNAME item.
     pub fn cname(value: impl Into<Vec<u8>>) -> SdesItem {
-        SdesItem { kind: SdesItem::CNAME, value: value.into() }
+        SdesItem {
+            kind: SdesItem::CNAME,
+            value: value.into(),
+        }
     }
 }
 
 impl Sdes {
     /// An SDES packet with one chunk holding just a CNAME, as every compound packet needs.
     pub fn cname(ssrc: u32, cname: impl Into<Vec<u8>>) -> Sdes {
-        Sdes { chunks: vec![SdesChunk { ssrc, items: vec![SdesItem::cname(cname)] }] }
+        Sdes {
+            chunks: vec![SdesChunk {
+                ssrc,
+                items: vec![SdesItem::cname(cname)],
+            }],
+        }
     }
 
     /// Parses `buf` as one SDES packet (bytes after it are ignored). A chunk whose item list
@@ -75,8 +85,13 @@ impl Sdes {
                     break;
                 }
                 let len = usize::from(*body.get(pos + 1).ok_or(RtcpError::BadLength)?);
-                let value = body.get(pos + 2..pos + 2 + len).ok_or(RtcpError::BadLength)?;
-                items.push(SdesItem { kind, value: value.to_vec() });
+                let value = body
+                    .get(pos + 2..pos + 2 + len)
+                    .ok_or(RtcpError::BadLength)?;
+                items.push(SdesItem {
+                    kind,
+                    value: value.to_vec(),
+                });
                 pos += 2 + len;
             }
             chunks.push(SdesChunk { ssrc, items });
@@ -135,12 +150,21 @@ pub(crate) mod tests {
     fn sdes() -> Sdes {
         Sdes {
             chunks: vec![
-                SdesChunk { ssrc: 0x1111_1111, items: vec![SdesItem::cname("a@b")] },
+                SdesChunk {
+                    ssrc: 0x1111_1111,
+                    items: vec![SdesItem::cname("a@b")],
+                },
                 SdesChunk {
                     ssrc: 0x2222_2222,
                     items: vec![
-                        SdesItem { kind: SdesItem::NAME, value: b"weir".to_vec() },
-                        SdesItem { kind: SdesItem::TOOL, value: b"x".to_vec() },
+                        SdesItem {
+                            kind: SdesItem::NAME,
+                            value: b"weir".to_vec(),
+                        },
+                        SdesItem {
+                            kind: SdesItem::TOOL,
+                            value: b"x".to_vec(),
+                        },
                     ],
                 },
             ],
@@ -157,13 +181,18 @@ pub(crate) mod tests {
 
     #[test]
     fn aligned_item_list_gets_a_full_null_word() {
-        let pkt = [0x81, 202, 0, 2, 0, 0, 0, 7, 1, 2, b'h', b'i', 0, 0, 0, 0];
+        let pkt = [0x81, 202, 0, 3, 0, 0, 0, 7, 1, 2, b'h', b'i', 0, 0, 0, 0];
         let mut out = Vec::new();
         Sdes::cname(7, "hi").write_to(&mut out);
         assert_eq!(out, pkt);
         assert_eq!(Sdes::parse(&pkt), Ok(Sdes::cname(7, "hi")));
         // A chunk with no items is four null octets after the SSRC.
-        let empty = Sdes { chunks: vec![SdesChunk { ssrc: 7, items: vec![] }] };
+        let empty = Sdes {
+            chunks: vec![SdesChunk {
+                ssrc: 7,
+                items: vec![],
+            }],
+        };
         let mut out = Vec::new();
         empty.write_to(&mut out);
         assert_eq!(out, [0x81, 202, 0, 2, 0, 0, 0, 7, 0, 0, 0, 0]);
@@ -176,16 +205,35 @@ pub(crate) mod tests {
             chunks: vec![SdesChunk {
                 ssrc: 1,
                 items: vec![
-                    SdesItem { kind: 0, value: b"dropped".to_vec() },
-                    SdesItem { kind: SdesItem::NOTE, value: vec![b'n'; 300] },
+                    SdesItem {
+                        kind: 0,
+                        value: b"dropped".to_vec(),
+                    },
+                    SdesItem {
+                        kind: SdesItem::NOTE,
+                        value: vec![b'n'; 300],
+                    },
                 ],
             }],
         };
         let mut out = Vec::new();
         long.write_to(&mut out);
         let back = Sdes::parse(&out).unwrap();
-        assert_eq!(back.chunks[0].items, [SdesItem { kind: SdesItem::NOTE, value: vec![b'n'; 255] }]);
-        let many = Sdes { chunks: (0..40).map(|i| SdesChunk { ssrc: i, items: vec![] }).collect() };
+        assert_eq!(
+            back.chunks[0].items,
+            [SdesItem {
+                kind: SdesItem::NOTE,
+                value: vec![b'n'; 255]
+            }]
+        );
+        let many = Sdes {
+            chunks: (0..40)
+                .map(|i| SdesChunk {
+                    ssrc: i,
+                    items: vec![],
+                })
+                .collect(),
+        };
         let mut out = Vec::new();
         many.write_to(&mut out);
         assert_eq!(Sdes::parse(&out).unwrap().chunks.len(), 31);
@@ -202,7 +250,15 @@ pub(crate) mod tests {
         let pkt = [0x81, 202, 0, 1, 0, 0, 0, 7];
         assert_eq!(Sdes::parse(&pkt).unwrap().chunks[0].items, []);
         let pkt = [0x81, 202, 0, 2, 0, 0, 0, 7, 0, 0, 0, 1];
-        assert_eq!(Sdes::parse(&pkt), Ok(Sdes { chunks: vec![SdesChunk { ssrc: 7, items: vec![] }] }));
+        assert_eq!(
+            Sdes::parse(&pkt),
+            Ok(Sdes {
+                chunks: vec![SdesChunk {
+                    ssrc: 7,
+                    items: vec![]
+                }]
+            })
+        );
         // A second announced chunk that is missing.
         let pkt = [0x82, 202, 0, 2, 0, 0, 0, 7, 0, 0, 0, 0];
         assert_eq!(Sdes::parse(&pkt), Err(RtcpError::TooShort));

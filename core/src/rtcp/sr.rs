@@ -126,7 +126,11 @@ pub(crate) mod tests {
     #[test]
     fn without_blocks_is_28_bytes() {
         let mut out = Vec::new();
-        SenderReport { reports: SmallVec::new(), ..sr() }.write_to(&mut out);
+        SenderReport {
+            reports: SmallVec::new(),
+            ..sr()
+        }
+        .write_to(&mut out);
         assert_eq!(out.len(), 28);
         assert_eq!(&out[..4], &[0x80, 200, 0, 6]);
     }
@@ -151,32 +155,50 @@ pub(crate) mod tests {
         assert_eq!(SenderReport::parse(&short[..24]), Err(RtcpError::TooShort));
         let mut rr = SR;
         rr[1] = 201;
-        assert_eq!(SenderReport::parse(&rr), Err(RtcpError::WrongType { expected: 200, found: 201 }));
+        assert_eq!(
+            SenderReport::parse(&rr),
+            Err(RtcpError::WrongType {
+                expected: 200,
+                found: 201
+            })
+        );
     }
 
     #[test]
     fn ntp_conversion() {
         assert_eq!(ntp_from_unix(0, 0), NTP_UNIX_OFFSET_SECS << 32);
         assert_eq!(ntp_from_unix(0, 500_000_000), 0x83aa_7e80_8000_0000);
-        assert_eq!(ntp_from_unix(1_700_000_000, 250_000_000), 0xe8fe_6f80_4000_0000);
+        assert_eq!(
+            ntp_from_unix(1_700_000_000, 250_000_000),
+            0xe8fe_6f80_4000_0000
+        );
         // Nanoseconds past one second carry into the seconds.
-        assert_eq!(ntp_from_unix(0, 1_500_000_000), ntp_from_unix(1, 500_000_000));
+        assert_eq!(
+            ntp_from_unix(0, 1_500_000_000),
+            ntp_from_unix(1, 500_000_000)
+        );
         // Seconds wrap modulo 2^32 (NTP era 1 starts in 2036).
         assert_eq!(ntp_from_unix((1 << 32) - NTP_UNIX_OFFSET_SECS, 0), 0);
         let _ = ntp_from_unix(u64::MAX, u32::MAX);
     }
 
     pub(crate) fn arb_sr() -> impl Strategy<Value = SenderReport> {
-        (any::<(u32, u64, u32, u32, u32)>(), proptest::collection::vec(arb_block(), 0..=31)).prop_map(
-            |((ssrc, ntp_timestamp, rtp_timestamp, packet_count, octet_count), reports)| SenderReport {
-                ssrc,
-                ntp_timestamp,
-                rtp_timestamp,
-                packet_count,
-                octet_count,
-                reports: reports.into(),
-            },
+        (
+            any::<(u32, u64, u32, u32, u32)>(),
+            proptest::collection::vec(arb_block(), 0..=31),
         )
+            .prop_map(
+                |((ssrc, ntp_timestamp, rtp_timestamp, packet_count, octet_count), reports)| {
+                    SenderReport {
+                        ssrc,
+                        ntp_timestamp,
+                        rtp_timestamp,
+                        packet_count,
+                        octet_count,
+                        reports: reports.into(),
+                    }
+                },
+            )
     }
 
     proptest! {

@@ -2,7 +2,7 @@
 
 mod packet;
 
-pub use packet::{RtpHeader, RtpPacket, RtpError, RTP_FIXED_HEADER_LEN};
+pub use packet::{RtpError, RtpHeader, RtpPacket, RTP_FIXED_HEADER_LEN};
 
 /// A synchronization source identifier (RFC 3550 §5.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

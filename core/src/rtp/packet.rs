@@ -125,7 +125,11 @@ impl RtpPacket {
     /// Parses a received packet without copying it.
     pub fn parse(raw: Bytes) -> Result<RtpPacket, RtpError> {
         let (header, payload_range) = RtpHeader::parse(&raw)?;
-        Ok(RtpPacket { raw, header, payload_range })
+        Ok(RtpPacket {
+            raw,
+            header,
+            payload_range,
+        })
     }
 
     /// Builds a packet from a header and payload (one copy into a new buffer).
@@ -134,7 +138,11 @@ impl RtpPacket {
         header.write_to(&mut v);
         v.extend_from_slice(payload);
         let len = v.len();
-        RtpPacket { raw: Bytes::from(v), header, payload_range: RTP_FIXED_HEADER_LEN..len }
+        RtpPacket {
+            raw: Bytes::from(v),
+            header,
+            payload_range: RTP_FIXED_HEADER_LEN..len,
+        }
     }
 
     /// The payload bytes.
@@ -156,7 +164,9 @@ mod tests {
 
     #[test]
     fn parses_fixed_header() {
-        let pkt = [0x80, 0xe0, 0x12, 0x34, 0, 0, 0x10, 0, 0xde, 0xad, 0xbe, 0xef, 1, 2, 3];
+        let pkt = [
+            0x80, 0xe0, 0x12, 0x34, 0, 0, 0x10, 0, 0xde, 0xad, 0xbe, 0xef, 1, 2, 3,
+        ];
         let (h, r) = RtpHeader::parse(&pkt).unwrap();
         assert!(h.marker);
         assert_eq!(h.payload_type, 96);

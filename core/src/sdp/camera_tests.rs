@@ -5,14 +5,24 @@ use super::{parse, Media, Sdp};
 
 macro_rules! retina {
     ($name:literal) => {
-        include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/retina/", $name))
+        include_bytes!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/retina/",
+            $name
+        ))
     };
 }
 
 /// The body of an RTSP response transcript: everything after the first blank line.
 fn body(transcript: &[u8]) -> &[u8] {
-    let crlf = transcript.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4);
-    let lf = transcript.windows(2).position(|w| w == b"\n\n").map(|i| i + 2);
+    let crlf = transcript
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|i| i + 4);
+    let lf = transcript
+        .windows(2)
+        .position(|w| w == b"\n\n")
+        .map(|i| i + 2);
     let start = match (crlf, lf) {
         (Some(a), Some(b)) => a.min(b),
         (a, b) => a.or(b).unwrap_or(transcript.len()),
@@ -44,7 +54,14 @@ fn anpviz() {
     assert_eq!(sdp.control(), Some("*"));
     assert_eq!(sdp.media.len(), 2);
     track(&sdp.media[0], "video", "H264", 90000, "trackID=1", true);
-    track(&sdp.media[1], "audio", "MPEG4-GENERIC", 16000, "trackID=2", true);
+    track(
+        &sdp.media[1],
+        "audio",
+        "MPEG4-GENERIC",
+        16000,
+        "trackID=2",
+        true,
+    );
     assert_eq!(sdp.media[1].rtpmap().unwrap().channels, Some(2));
     assert_eq!(sdp.media[1].fmtp(), Some("config=1408"));
     assert_eq!(sdp.media[0].attribute("x-dimensions"), Some("704, 576"));
@@ -56,13 +73,29 @@ fn geovision() {
     let sdp = parse_checked(retina!("client_geovision_sdp.txt"));
     assert_eq!(sdp.timing, None);
     assert_eq!(sdp.media.len(), 2);
-    track(&sdp.media[0], "video", "H264", 90000, "rtsp://192.168.5.237/media/video1/video", true);
+    track(
+        &sdp.media[0],
+        "video",
+        "H264",
+        90000,
+        "rtsp://192.168.5.237/media/video1/video",
+        true,
+    );
     assert_eq!(sdp.media[0].payload_type(), Some(105));
     assert!(sdp.media[0].is_recvonly());
-    track(&sdp.media[1], "application", "vnd.onvif.metadata", 90000,
-        "rtsp://192.168.5.237/media/video1/metadata", true);
+    track(
+        &sdp.media[1],
+        "application",
+        "vnd.onvif.metadata",
+        90000,
+        "rtsp://192.168.5.237/media/video1/metadata",
+        true,
+    );
     assert_eq!(sdp.media[1].fmtp(), Some("DecoderTag=h3c-v3 RTCP=0"));
-    assert_eq!(sdp.media[1].connection.as_deref(), Some("IN IP4 192.168.5.237"));
+    assert_eq!(
+        sdp.media[1].connection.as_deref(),
+        Some("IN IP4 192.168.5.237")
+    );
 }
 
 #[test]
@@ -89,7 +122,14 @@ fn ubiquiti() {
     assert_eq!(sdp.control(), Some("*"));
     assert_eq!(sdp.attribute("recvonly"), Some(""));
     assert_eq!(sdp.media.len(), 3);
-    track(&sdp.media[0], "audio", "mpeg4-generic", 48000, "trackID=0", true);
+    track(
+        &sdp.media[0],
+        "audio",
+        "mpeg4-generic",
+        48000,
+        "trackID=0",
+        true,
+    );
     track(&sdp.media[1], "audio", "opus", 48000, "trackID=1", true);
     assert_eq!(sdp.media[1].fmtp(), Some(""));
     track(&sdp.media[2], "video", "H264", 90000, "trackID=2", true);
@@ -108,7 +148,14 @@ fn bunny() {
     let sdp = parse_checked(body(retina!("client_bunny_describe.txt")));
     assert_eq!(sdp.session_name, "BigBuckBunny_115k.mov");
     assert_eq!(sdp.media.len(), 2);
-    track(&sdp.media[0], "audio", "mpeg4-generic", 12000, "trackID=1", true);
+    track(
+        &sdp.media[0],
+        "audio",
+        "mpeg4-generic",
+        12000,
+        "trackID=1",
+        true,
+    );
     track(&sdp.media[1], "video", "H264", 90000, "trackID=2", true);
     assert_eq!(sdp.media[1].attribute("framesize"), Some("97 240-160"));
 }
@@ -118,9 +165,23 @@ fn dahua_h264_aac_onvif() {
     let sdp = parse_checked(body(retina!("client_dahua_describe_h264_aac_onvif.txt")));
     assert_eq!(sdp.media.len(), 3);
     track(&sdp.media[0], "video", "H264", 90000, "trackID=0", true);
-    track(&sdp.media[1], "audio", "MPEG4-GENERIC", 48000, "trackID=1", true);
+    track(
+        &sdp.media[1],
+        "audio",
+        "MPEG4-GENERIC",
+        48000,
+        "trackID=1",
+        true,
+    );
     assert_eq!(sdp.media[1].rtpmap().unwrap().channels, None);
-    track(&sdp.media[2], "application", "vnd.onvif.metadata", 90000, "trackID=4", false);
+    track(
+        &sdp.media[2],
+        "application",
+        "vnd.onvif.metadata",
+        90000,
+        "trackID=4",
+        false,
+    );
 }
 
 #[test]
@@ -203,7 +264,14 @@ fn missing_content_type() {
     let sdp = parse_checked(body(retina!("client_missing_content_type_describe.txt")));
     assert_eq!(sdp.media.len(), 2);
     track(&sdp.media[0], "video", "H264", 90000, "streamid=0", true);
-    track(&sdp.media[1], "audio", "MPEG4-GENERIC", 48000, "streamid=1", true);
+    track(
+        &sdp.media[1],
+        "audio",
+        "MPEG4-GENERIC",
+        48000,
+        "streamid=1",
+        true,
+    );
 }
 
 #[test]
@@ -211,7 +279,14 @@ fn reolink() {
     let sdp = parse_checked(body(retina!("client_reolink_describe.txt")));
     assert_eq!(sdp.media.len(), 2);
     track(&sdp.media[0], "video", "H264", 90000, "trackID=1", true);
-    track(&sdp.media[1], "audio", "MPEG4-GENERIC", 16000, "trackID=2", true);
+    track(
+        &sdp.media[1],
+        "audio",
+        "MPEG4-GENERIC",
+        16000,
+        "trackID=2",
+        true,
+    );
 }
 
 #[test]
@@ -220,7 +295,14 @@ fn reolink_control_first() {
     assert_eq!(sdp.control(), Some("*"));
     assert_eq!(sdp.media.len(), 2);
     track(&sdp.media[0], "video", "H264", 90000, "trackID=1", true);
-    track(&sdp.media[1], "audio", "MPEG4-GENERIC", 16000, "trackID=2", true);
+    track(
+        &sdp.media[1],
+        "audio",
+        "MPEG4-GENERIC",
+        16000,
+        "trackID=2",
+        true,
+    );
 }
 
 #[test]

@@ -128,9 +128,15 @@ const STATIC_PAYLOAD_TYPES: &[(u8, &str, u32, Option<u16>)] = &[
 impl RtpMap {
     /// The RFC 3551 default mapping of a static payload type, if it has one.
     pub fn static_payload_type(payload_type: u8) -> Option<RtpMap> {
-        STATIC_PAYLOAD_TYPES.iter().find(|e| e.0 == payload_type).map(|&(pt, enc, rate, ch)| {
-            RtpMap { payload_type: pt, encoding: enc.to_owned(), clock_rate: rate, channels: ch }
-        })
+        STATIC_PAYLOAD_TYPES
+            .iter()
+            .find(|e| e.0 == payload_type)
+            .map(|&(pt, enc, rate, ch)| RtpMap {
+                payload_type: pt,
+                encoding: enc.to_owned(),
+                clock_rate: rate,
+                channels: ch,
+            })
     }
 
     /// Parses an `a=rtpmap` value such as `96 H264/90000` or `97 MPEG4-GENERIC/48000/2`.
@@ -149,7 +155,12 @@ impl RtpMap {
             Some(c) => Some(c.trim().parse().ok()?),
             None => None,
         };
-        Some(RtpMap { payload_type, encoding: encoding.to_owned(), clock_rate, channels })
+        Some(RtpMap {
+            payload_type,
+            encoding: encoding.to_owned(),
+            clock_rate,
+            channels,
+        })
     }
 }
 
@@ -195,12 +206,18 @@ fn find_direction(attributes: &[Attribute]) -> Option<Direction> {
 impl Attribute {
     /// A `a=<name>:<value>` attribute.
     pub fn new(name: impl Into<String>, value: impl Into<String>) -> Attribute {
-        Attribute { name: name.into(), value: Some(value.into()) }
+        Attribute {
+            name: name.into(),
+            value: Some(value.into()),
+        }
     }
 
     /// A flag attribute `a=<name>`.
     pub fn flag(name: impl Into<String>) -> Attribute {
-        Attribute { name: name.into(), value: None }
+        Attribute {
+            name: name.into(),
+            value: None,
+        }
     }
 }
 
@@ -258,10 +275,13 @@ impl Media {
     /// The `a=fmtp` parameters of `payload_type` (the text after `<pt> `, trimmed; `""` when the
     /// line has no parameters).
     pub fn fmtp_for(&self, payload_type: u8) -> Option<&str> {
-        self.attributes.iter().filter(|a| a.name.eq_ignore_ascii_case("fmtp")).find_map(|a| {
-            let (pt, rest) = split_token(a.value.as_deref()?.trim());
-            (parse_payload_type(pt)? == payload_type).then_some(rest.trim())
-        })
+        self.attributes
+            .iter()
+            .filter(|a| a.name.eq_ignore_ascii_case("fmtp"))
+            .find_map(|a| {
+                let (pt, rest) = split_token(a.value.as_deref()?.trim());
+                (parse_payload_type(pt)? == payload_type).then_some(rest.trim())
+            })
     }
 
     /// The media-level `a=control` value.
@@ -311,7 +331,10 @@ mod tests {
             formats: formats.iter().map(|f| f.to_string()).collect(),
             attributes: attrs
                 .iter()
-                .map(|(n, v)| Attribute { name: n.to_string(), value: v.map(str::to_owned) })
+                .map(|(n, v)| Attribute {
+                    name: n.to_string(),
+                    value: v.map(str::to_owned),
+                })
                 .collect(),
             ..Media::default()
         }
@@ -319,9 +342,14 @@ mod tests {
 
     #[test]
     fn fmtp_params_split() {
-        let got: Vec<_> =
-            fmtp_params("packetization-mode=1; sprop-parameter-sets=Z0,aM").collect();
-        assert_eq!(got, [("packetization-mode", "1"), ("sprop-parameter-sets", "Z0,aM")]);
+        let got: Vec<_> = fmtp_params("packetization-mode=1; sprop-parameter-sets=Z0,aM").collect();
+        assert_eq!(
+            got,
+            [
+                ("packetization-mode", "1"),
+                ("sprop-parameter-sets", "Z0,aM")
+            ]
+        );
         let got: Vec<_> = fmtp_params(" a = 1 ;; flag ; config=1188; ").collect();
         assert_eq!(got, [("a", "1"), ("flag", ""), ("config", "1188")]);
         assert_eq!(fmtp_params("").count(), 0);
@@ -333,12 +361,22 @@ mod tests {
     fn static_payload_types() {
         let m = media(&[], &["0"]);
         let r = m.rtpmap().unwrap();
-        assert_eq!((r.encoding.as_str(), r.clock_rate, r.channels), ("PCMU", 8000, Some(1)));
-        for (pt, enc, rate) in [(8, "PCMA", 8000), (14, "MPA", 90000), (26, "JPEG", 90000),
-            (32, "MPV", 90000), (33, "MP2T", 90000)]
-        {
+        assert_eq!(
+            (r.encoding.as_str(), r.clock_rate, r.channels),
+            ("PCMU", 8000, Some(1))
+        );
+        for (pt, enc, rate) in [
+            (8, "PCMA", 8000),
+            (14, "MPA", 90000),
+            (26, "JPEG", 90000),
+            (32, "MPV", 90000),
+            (33, "MP2T", 90000),
+        ] {
             let r = RtpMap::static_payload_type(pt).unwrap();
-            assert_eq!((r.payload_type, r.encoding.as_str(), r.clock_rate), (pt, enc, rate));
+            assert_eq!(
+                (r.payload_type, r.encoding.as_str(), r.clock_rate),
+                (pt, enc, rate)
+            );
         }
         assert_eq!(RtpMap::static_payload_type(96), None);
         assert_eq!(media(&[], &["96"]).rtpmap(), None);
@@ -350,8 +388,15 @@ mod tests {
     #[test]
     fn rtpmap_parse_variants() {
         let r = RtpMap::parse("96  H264/90000 ").unwrap();
-        assert_eq!((r.payload_type, r.encoding.as_str(), r.clock_rate, r.channels),
-            (96, "H264", 90000, None));
+        assert_eq!(
+            (
+                r.payload_type,
+                r.encoding.as_str(),
+                r.clock_rate,
+                r.channels
+            ),
+            (96, "H264", 90000, None)
+        );
         let r = RtpMap::parse("97 mpeg4-generic/48000/2").unwrap();
         assert_eq!(r.channels, Some(2));
         assert_eq!(RtpMap::parse("x H264/90000"), None);

@@ -48,7 +48,9 @@ impl std::fmt::Display for SdpError {
                 write!(f, "SDP line {line}: not SDP (no v= and no m= line)")
             }
             SdpError::BadVersion { line } => write!(f, "SDP line {line}: v= is not a number"),
-            SdpError::BadMedia { line, reason } => write!(f, "SDP line {line}: bad m= line: {reason}"),
+            SdpError::BadMedia { line, reason } => {
+                write!(f, "SDP line {line}: bad m= line: {reason}")
+            }
         }
     }
 }
@@ -132,7 +134,10 @@ fn parse_attribute(value: &str) -> Option<Attribute> {
         Some((n, v)) => (n.trim(), Some(v.trim().to_owned())),
         None => (value.trim(), None),
     };
-    (!name.is_empty()).then(|| Attribute { name: name.to_owned(), value })
+    (!name.is_empty()).then(|| Attribute {
+        name: name.to_owned(),
+        value,
+    })
 }
 
 /// Parses an `m=` value: `<media> <port>[/<number of ports>] <proto> <fmt> …`.
@@ -143,7 +148,10 @@ fn parse_media_line(value: &str, line: usize) -> Result<Media, SdpError> {
     let port = fields.next().ok_or(bad("missing port"))?;
     let protocol = fields.next().ok_or(bad("missing protocol"))?;
     let (port, port_count) = match port.split_once('/') {
-        Some((p, n)) => (p, Some(n.parse().map_err(|_| bad("port count is not a number"))?)),
+        Some((p, n)) => (
+            p,
+            Some(n.parse().map_err(|_| bad("port count is not a number"))?),
+        ),
         None => (port, None),
     };
     let port = port.parse().map_err(|_| bad("port is not a number"))?;
@@ -187,7 +195,10 @@ mod tests {
         assert_eq!(sdp.attribute("name"), Some("value"));
         assert_eq!(sdp.attributes.len(), 2);
         let m = &sdp.media[0];
-        assert_eq!((m.kind.as_str(), m.port, m.port_count), ("audio", 5000, Some(2)));
+        assert_eq!(
+            (m.kind.as_str(), m.port, m.port_count),
+            ("audio", 5000, Some(2))
+        );
         assert_eq!(m.formats, ["0", "8"]);
         assert_eq!(m.title.as_deref(), Some("title"));
         assert_eq!(m.bandwidth, ["AS:64"]);
@@ -206,19 +217,34 @@ mod tests {
     fn rejects_what_is_not_sdp() {
         assert_eq!(parse(b""), Err(SdpError::NotSdp { line: 1 }));
         assert_eq!(parse(b"\0\0"), Err(SdpError::NotSdp { line: 1 }));
-        assert_eq!(parse(b"RTSP/1.0 200 OK\r\nCSeq: 1\r\n\r\n"), Err(SdpError::NotSdp { line: 1 }));
+        assert_eq!(
+            parse(b"RTSP/1.0 200 OK\r\nCSeq: 1\r\n\r\n"),
+            Err(SdpError::NotSdp { line: 1 })
+        );
         assert_eq!(parse(b"s=x\r\na=y\r\n"), Err(SdpError::NotSdp { line: 1 }));
     }
 
     #[test]
     fn errors_carry_line_numbers() {
         let e = parse(b"v=0\r\ns=x\r\n\r\nm=video\r\n").unwrap_err();
-        assert_eq!(e, SdpError::BadMedia { line: 4, reason: "missing port" });
+        assert_eq!(
+            e,
+            SdpError::BadMedia {
+                line: 4,
+                reason: "missing port"
+            }
+        );
         assert_eq!(e.line(), 4);
         assert_eq!(e.blame(), Blame::Malformed);
         assert_eq!(e.to_string(), "SDP line 4: bad m= line: missing port");
         let e = parse(b"v=0\nm=video x RTP/AVP 96\n").unwrap_err();
-        assert_eq!(e, SdpError::BadMedia { line: 2, reason: "port is not a number" });
+        assert_eq!(
+            e,
+            SdpError::BadMedia {
+                line: 2,
+                reason: "port is not a number"
+            }
+        );
         let e = parse(b"v=0\nm=video 0/x RTP/AVP 96\n").unwrap_err();
         assert_eq!(e.line(), 2);
         assert_eq!(parse(b"\nv=zero\n"), Err(SdpError::BadVersion { line: 2 }));

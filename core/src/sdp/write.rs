@@ -75,7 +75,15 @@ impl Sdp {
         if let Some(o) = &self.origin {
             push_line(out, 'o', o);
         }
-        push_line(out, 's', if self.session_name.is_empty() { " " } else { &self.session_name });
+        push_line(
+            out,
+            's',
+            if self.session_name.is_empty() {
+                " "
+            } else {
+                &self.session_name
+            },
+        );
         if let Some(c) = &self.connection {
             push_line(out, 'c', c);
         }
@@ -208,7 +216,10 @@ mod tests {
             attributes: vec![Attribute::new("control", "x\ny")],
             ..Sdp::default()
         };
-        assert_eq!(sdp.to_string(), "v=0\r\ns=am=video 0 RTP/AVP 96\r\na=control:xy\r\n");
+        assert_eq!(
+            sdp.to_string(),
+            "v=0\r\ns=am=video 0 RTP/AVP 96\r\na=control:xy\r\n"
+        );
         assert!(parse(sdp.to_string().as_bytes()).unwrap().media.is_empty());
     }
 
@@ -232,16 +243,40 @@ mod tests {
 
     fn media() -> impl Strategy<Value = Media> {
         (
-            (token(), any::<u16>(), proptest::option::of(any::<u16>()), token()),
+            (
+                token(),
+                any::<u16>(),
+                proptest::option::of(any::<u16>()),
+                token(),
+            ),
             proptest::collection::vec(token(), 0..4),
             proptest::option::of(value()),
             proptest::option::of(value()),
             proptest::collection::vec(value(), 0..3),
             attributes(),
         )
-            .prop_map(|((kind, port, port_count, protocol), formats, title, connection, bandwidth, attributes)| {
-                Media { kind, port, port_count, protocol, formats, title, connection, bandwidth, attributes }
-            })
+            .prop_map(
+                |(
+                    (kind, port, port_count, protocol),
+                    formats,
+                    title,
+                    connection,
+                    bandwidth,
+                    attributes,
+                )| {
+                    Media {
+                        kind,
+                        port,
+                        port_count,
+                        protocol,
+                        formats,
+                        title,
+                        connection,
+                        bandwidth,
+                        attributes,
+                    }
+                },
+            )
     }
 
     fn sdp() -> impl Strategy<Value = Sdp> {
@@ -253,9 +288,27 @@ mod tests {
             attributes(),
             proptest::collection::vec(media(), 0..4),
         )
-            .prop_map(|((version, origin, session_name), connection, timing, bandwidth, attributes, media)| {
-                Sdp { version, origin, session_name, connection, timing, bandwidth, attributes, media }
-            })
+            .prop_map(
+                |(
+                    (version, origin, session_name),
+                    connection,
+                    timing,
+                    bandwidth,
+                    attributes,
+                    media,
+                )| {
+                    Sdp {
+                        version,
+                        origin,
+                        session_name,
+                        connection,
+                        timing,
+                        bandwidth,
+                        attributes,
+                        media,
+                    }
+                },
+            )
     }
 
     proptest! {

@@ -96,7 +96,10 @@ impl Source<'_> {
     }
 
     fn err(&self, key: &str, what: &str) -> ConfigError {
-        ConfigError(format!("invalid configuration: key '{key}'{}: {what}", self.line_of(key)))
+        ConfigError(format!(
+            "invalid configuration: key '{key}'{}: {what}",
+            self.line_of(key)
+        ))
     }
 }
 
@@ -109,7 +112,10 @@ fn parse_map(text: &str, what: &str) -> Result<BTreeMap<String, Yaml>, ConfigErr
 
 fn parse_address(s: &str) -> Option<SocketAddr> {
     if let Some(port) = s.strip_prefix(':') {
-        return port.parse().ok().map(|p| SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), p));
+        return port
+            .parse()
+            .ok()
+            .map(|p| SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), p));
     }
     s.parse().ok()
 }
@@ -124,11 +130,18 @@ pub fn load(text: Option<&str>) -> Result<Config, ConfigError> {
     for (k, v) in &user {
         match defaults.get(k) {
             None => return Err(src.err(k, "not a MediaMTX configuration key")),
-            Some(d) if !IMPLEMENTED.contains(&k.as_str()) && d != v => not_implemented.push(k.clone()),
+            Some(d) if !IMPLEMENTED.contains(&k.as_str()) && d != v => {
+                not_implemented.push(k.clone())
+            }
             _ => {}
         }
     }
-    let get = |k: &str| user.get(k).or_else(|| defaults.get(k)).cloned().unwrap_or(Yaml::Null);
+    let get = |k: &str| {
+        user.get(k)
+            .or_else(|| defaults.get(k))
+            .cloned()
+            .unwrap_or(Yaml::Null)
+    };
     let string = |k: &str| match get(k) {
         Yaml::Str(s) => Ok(s),
         other => Err(src.err(k, &format!("expected a string, got {}", other.type_name()))),
@@ -148,7 +161,10 @@ pub fn load(text: Option<&str>) -> Result<Config, ConfigError> {
     let uint = |k: &str, max: i64| match get(k) {
         Yaml::Int(i) if (1..=max).contains(&i) => Ok(i),
         Yaml::Int(i) => Err(src.err(k, &format!("{i} is out of range (1..={max})"))),
-        other => Err(src.err(k, &format!("expected an integer, got {}", other.type_name()))),
+        other => Err(src.err(
+            k,
+            &format!("expected an integer, got {}", other.type_name()),
+        )),
     };
     let address = |k: &str| {
         let s = string(k)?;
@@ -160,7 +176,12 @@ pub fn load(text: Option<&str>) -> Result<Config, ConfigError> {
         "info" => LogLevel::Info,
         "warn" => LogLevel::Warn,
         "error" => LogLevel::Error,
-        other => return Err(src.err("logLevel", &format!("'{other}' is not debug, info, warn or error"))),
+        other => {
+            return Err(src.err(
+                "logLevel",
+                &format!("'{other}' is not debug, info, warn or error"),
+            ))
+        }
     };
     let write_queue_size = uint("writeQueueSize", 1 << 20)? as usize;
     if !write_queue_size.is_power_of_two() {
@@ -168,27 +189,43 @@ pub fn load(text: Option<&str>) -> Result<Config, ConfigError> {
     }
     let transports = match get("rtspTransports") {
         Yaml::Seq(items) => {
-            let mut set = TransportSet { udp: false, multicast: false, tcp: false };
+            let mut set = TransportSet {
+                udp: false,
+                multicast: false,
+                tcp: false,
+            };
             for it in items {
                 match it {
                     Yaml::Str(s) if s == "udp" => set.udp = true,
                     Yaml::Str(s) if s == "multicast" => set.multicast = true,
                     Yaml::Str(s) if s == "tcp" => set.tcp = true,
                     other => {
-                        return Err(src.err("rtspTransports", &format!("invalid transport {other:?}")))
+                        return Err(
+                            src.err("rtspTransports", &format!("invalid transport {other:?}"))
+                        )
                     }
                 }
             }
             set
         }
-        other => return Err(src.err("rtspTransports", &format!("expected a list, got {}", other.type_name()))),
+        other => {
+            return Err(src.err(
+                "rtspTransports",
+                &format!("expected a list, got {}", other.type_name()),
+            ))
+        }
     };
     let range = string("multicastIPRange")?;
     let multicast_range = range
         .split_once('/')
         .and_then(|(ip, bits)| Some((ip.parse::<Ipv4Addr>().ok()?, bits.parse::<u8>().ok()?)))
         .filter(|(ip, bits)| *bits <= 32 && ip.is_multicast())
-        .ok_or_else(|| src.err("multicastIPRange", &format!("'{range}' is not a multicast CIDR range")))?;
+        .ok_or_else(|| {
+            src.err(
+                "multicastIPRange",
+                &format!("'{range}' is not a multicast CIDR range"),
+            )
+        })?;
 
     let (paths, path_warnings) = load_paths(&src, &defaults, &user)?;
     not_implemented.extend(path_warnings);
@@ -210,7 +247,12 @@ pub fn load(text: Option<&str>) -> Result<Config, ConfigError> {
         core,
         paths,
     };
-    Ok(Config { log_level, rtsp: boolean("rtsp")?, rtsp_settings, not_implemented })
+    Ok(Config {
+        log_level,
+        rtsp: boolean("rtsp")?,
+        rtsp_settings,
+        not_implemented,
+    })
 }
 
 fn load_paths(
@@ -218,31 +260,52 @@ fn load_paths(
     defaults: &BTreeMap<String, Yaml>,
     user: &BTreeMap<String, Yaml>,
 ) -> Result<(Vec<PathConf>, Vec<String>), ConfigError> {
-    let path_defaults = defaults.get("pathDefaults").and_then(Yaml::as_map).unwrap_or_default();
+    let path_defaults = defaults
+        .get("pathDefaults")
+        .and_then(Yaml::as_map)
+        .unwrap_or_default();
     let mut user_defaults = path_defaults.clone();
     let mut warnings = Vec::new();
     if let Some(v) = user.get("pathDefaults") {
-        let m = v.as_map().ok_or_else(|| src.err("pathDefaults", "expected a map"))?;
+        let m = v
+            .as_map()
+            .ok_or_else(|| src.err("pathDefaults", "expected a map"))?;
         for (k, v) in m {
             check_path_key(src, &path_defaults, "pathDefaults", &k, &v, &mut warnings)?;
             user_defaults.insert(k, v);
         }
     }
-    let paths = user.get("paths").or_else(|| defaults.get("paths")).cloned().unwrap_or(Yaml::Null);
-    let paths = paths.as_map().ok_or_else(|| src.err("paths", "expected a map of path names"))?;
+    let paths = user
+        .get("paths")
+        .or_else(|| defaults.get("paths"))
+        .cloned()
+        .unwrap_or(Yaml::Null);
+    let paths = paths
+        .as_map()
+        .ok_or_else(|| src.err("paths", "expected a map of path names"))?;
     let mut out = Vec::new();
     for (name, entry) in paths {
-        let entry = entry.as_map().ok_or_else(|| src.err(&name, "expected a map of path settings"))?;
+        let entry = entry
+            .as_map()
+            .ok_or_else(|| src.err(&name, "expected a map of path settings"))?;
         if name.starts_with('~') {
             warnings.push(format!("paths.{name} (regular-expression paths)"));
             continue;
         }
         if name != "all" && name != "all_others" {
-            weir_core::media::validate_path_name(&name).map_err(|e| src.err(&name, &e.to_string()))?;
+            weir_core::media::validate_path_name(&name)
+                .map_err(|e| src.err(&name, &e.to_string()))?;
         }
         let mut merged = user_defaults.clone();
         for (k, v) in entry {
-            check_path_key(src, &path_defaults, &format!("paths.{name}"), &k, &v, &mut warnings)?;
+            check_path_key(
+                src,
+                &path_defaults,
+                &format!("paths.{name}"),
+                &k,
+                &v,
+                &mut warnings,
+            )?;
             merged.insert(k, v);
         }
         let source = match merged.get("source") {
@@ -255,16 +318,26 @@ fn load_paths(
         let override_publisher = match merged.get("overridePublisher") {
             Some(Yaml::Bool(b)) => *b,
             Some(other) => {
-                return Err(src.err("overridePublisher", &format!("expected a boolean, got {}", other.type_name())))
+                return Err(src.err(
+                    "overridePublisher",
+                    &format!("expected a boolean, got {}", other.type_name()),
+                ))
             }
             None => true,
         };
         let max_readers = match merged.get("maxReaders") {
             Some(Yaml::Int(i)) if *i >= 0 => *i as u32,
-            Some(other) => return Err(src.err("maxReaders", &format!("expected a count, got {other:?}"))),
+            Some(other) => {
+                return Err(src.err("maxReaders", &format!("expected a count, got {other:?}")))
+            }
             None => 0,
         };
-        out.push(PathConf { name, source, override_publisher, max_readers });
+        out.push(PathConf {
+            name,
+            source,
+            override_publisher,
+            max_readers,
+        });
     }
     Ok((out, warnings))
 }
@@ -317,13 +390,19 @@ mod tests {
     #[test]
     fn unknown_key_is_an_error_with_its_line() {
         let e = load(Some("logLevel: info\nrtspAdress: :8554\n")).unwrap_err();
-        assert!(e.0.contains("'rtspAdress'") && e.0.contains("line 2"), "{e}");
+        assert!(
+            e.0.contains("'rtspAdress'") && e.0.contains("line 2"),
+            "{e}"
+        );
     }
 
     #[test]
     fn wrong_type_is_an_error_naming_the_key() {
         let e = load(Some("writeQueueSize: many\n")).unwrap_err();
-        assert!(e.0.contains("'writeQueueSize'") && e.0.contains("line 1"), "{e}");
+        assert!(
+            e.0.contains("'writeQueueSize'") && e.0.contains("line 1"),
+            "{e}"
+        );
         let e = load(Some("readTimeout: 10\n")).unwrap_err();
         assert!(e.0.contains("'readTimeout'"), "{e}");
     }
@@ -331,7 +410,10 @@ mod tests {
     #[test]
     fn unimplemented_keys_are_reported_by_name() {
         let c = load(Some("hlsVariant: mpegts\napi: yes\nrtmp: true\n")).unwrap();
-        assert_eq!(c.not_implemented, vec!["api".to_string(), "hlsVariant".to_string()]);
+        assert_eq!(
+            c.not_implemented,
+            vec!["api".to_string(), "hlsVariant".to_string()]
+        );
     }
 
     #[test]

@@ -72,7 +72,9 @@ impl<'de> Visitor<'de> for YamlVisitor {
         Ok(Yaml::Int(v))
     }
     fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Yaml, E> {
-        i64::try_from(v).map(Yaml::Int).map_err(|_| E::custom("integer too large"))
+        i64::try_from(v)
+            .map(Yaml::Int)
+            .map_err(|_| E::custom("integer too large"))
     }
     fn visit_f64<E>(self, v: f64) -> Result<Yaml, E> {
         Ok(Yaml::Float(v))

@@ -8,7 +8,9 @@ use std::process::Command;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use super::process::{command_with_prefix, require_gst_element, require_tool, run_with_timeout, ChildGuard, TempDir};
+use super::process::{
+    command_with_prefix, require_gst_element, require_tool, run_with_timeout, ChildGuard, TempDir,
+};
 
 /// Frames per GOP in every fixture (a key frame every second at 25 fps).
 pub const GOP: usize = 25;
@@ -44,7 +46,11 @@ impl Fixture {
     }
 
     fn seconds(self) -> u32 {
-        if self == Fixture::H264AacLong { 30 } else { 8 }
+        if self == Fixture::H264AacLong {
+            30
+        } else {
+            8
+        }
     }
 
     /// The ffmpeg arguments that generate this fixture (output path excluded).
@@ -111,14 +117,20 @@ pub fn fixture(f: Fixture) -> PathBuf {
     );
     if out.status.map(|s| s.success()) != Some(true) || !tmp.is_file() {
         let _ = fs::remove_file(&tmp);
-        panic!("generating fixture {f:?} failed: ffmpeg {}\n{}", args.join(" "), out.stderr);
+        panic!(
+            "generating fixture {f:?} failed: ffmpeg {}\n{}",
+            args.join(" "),
+            out.stderr
+        );
     }
     fs::rename(&tmp, &path).expect("rename fixture");
     path
 }
 
 fn fnv1a(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    })
 }
 
 /// Decoded video frame MD5s of a media file, in presentation order (cached per path).
@@ -129,8 +141,14 @@ pub fn source_framemd5(fixture: &Path) -> Vec<String> {
         return v.clone();
     }
     let hashes = file_framemd5(fixture);
-    assert!(!hashes.is_empty(), "no decodable frame in {}", fixture.display());
-    cache.get_or_insert_with(HashMap::new).insert(fixture.to_path_buf(), hashes.clone());
+    assert!(
+        !hashes.is_empty(),
+        "no decodable frame in {}",
+        fixture.display()
+    );
+    cache
+        .get_or_insert_with(HashMap::new)
+        .insert(fixture.to_path_buf(), hashes.clone());
     hashes
 }
 
@@ -141,11 +159,23 @@ pub fn file_framemd5(file: &Path) -> Vec<String> {
         Command::new("ffmpeg")
             .args(["-hide_banner", "-nostdin", "-loglevel", "error", "-i"])
             .arg(file)
-            .args(["-map", "0:v:0", "-fps_mode", "passthrough", "-f", "framemd5", "-"]),
+            .args([
+                "-map",
+                "0:v:0",
+                "-fps_mode",
+                "passthrough",
+                "-f",
+                "framemd5",
+                "-",
+            ]),
         Duration::from_secs(120),
     );
     if out.status.map(|s| s.success()) != Some(true) {
-        eprintln!("[harness] framemd5 of {} failed:\n{}", file.display(), out.stderr);
+        eprintln!(
+            "[harness] framemd5 of {} failed:\n{}",
+            file.display(),
+            out.stderr
+        );
     }
     parse_framemd5(&String::from_utf8_lossy(&out.stdout))
 }
@@ -170,10 +200,16 @@ pub fn parse_framemd5(text: &str) -> Vec<String> {
 pub fn contiguous_run_start(got: &[String], source: &[String]) -> Result<usize, String> {
     let n = source.len();
     assert!(n > 0, "empty source");
-    let Some(first) = got.first() else { return Err("no frame received".into()) };
+    let Some(first) = got.first() else {
+        return Err("no frame received".into());
+    };
     let mut best: Option<(usize, usize)> = None; // (start, matched length)
     for s in (0..n).filter(|&s| &source[s] == first) {
-        let len = got.iter().enumerate().take_while(|(i, h)| **h == source[(s + i) % n]).count();
+        let len = got
+            .iter()
+            .enumerate()
+            .take_while(|(i, h)| **h == source[(s + i) % n])
+            .count();
         if len == got.len() {
             return Ok(s);
         }
@@ -220,12 +256,36 @@ pub fn ffmpeg_publish(fixture: &Path, url: &str, transport: &str) -> ChildGuard 
 }
 
 /// [`ffmpeg_publish`] under a command prefix (e.g. [`super::NetNs::prefix`]).
-pub fn ffmpeg_publish_in(prefix: &[String], fixture: &Path, url: &str, transport: &str) -> ChildGuard {
+pub fn ffmpeg_publish_in(
+    prefix: &[String],
+    fixture: &Path,
+    url: &str,
+    transport: &str,
+) -> ChildGuard {
     require_tool("ffmpeg", FFMPEG_HINT);
     let mut cmd = command_with_prefix(prefix, "ffmpeg");
-    cmd.args(["-hide_banner", "-nostdin", "-loglevel", "warning", "-re", "-stream_loop", "-1", "-i"])
-        .arg(fixture)
-        .args(["-map", "0", "-c", "copy", "-f", "rtsp", "-rtsp_transport", transport, url]);
+    cmd.args([
+        "-hide_banner",
+        "-nostdin",
+        "-loglevel",
+        "warning",
+        "-re",
+        "-stream_loop",
+        "-1",
+        "-i",
+    ])
+    .arg(fixture)
+    .args([
+        "-map",
+        "0",
+        "-c",
+        "copy",
+        "-f",
+        "rtsp",
+        "-rtsp_transport",
+        transport,
+        url,
+    ]);
     ChildGuard::spawn(&format!("ffmpeg-publish-{transport}"), &mut cmd, None)
 }
 
@@ -264,20 +324,45 @@ impl FfmpegReader {
     pub fn spawn_in(prefix: &[String], url: &str, transport: &str, frames: usize) -> FfmpegReader {
         require_tool("ffmpeg", FFMPEG_HINT);
         let mut cmd = command_with_prefix(prefix, "ffmpeg");
-        cmd.args(["-hide_banner", "-nostdin", "-loglevel", "warning", "-rtsp_transport", transport, "-i", url])
-            .args(["-map", "0:v:0", "-frames:v", &frames.to_string(), "-fps_mode", "passthrough"])
-            .args(["-flush_packets", "1", "-f", "framemd5", "-y"]);
+        cmd.args([
+            "-hide_banner",
+            "-nostdin",
+            "-loglevel",
+            "warning",
+            "-rtsp_transport",
+            transport,
+            "-i",
+            url,
+        ])
+        .args([
+            "-map",
+            "0:v:0",
+            "-frames:v",
+            &frames.to_string(),
+            "-fps_mode",
+            "passthrough",
+        ])
+        .args(["-flush_packets", "1", "-f", "framemd5", "-y"]);
         let dir = TempDir::new(&format!("ffmpeg-read-{transport}"));
         let out = dir.file("frames.md5");
         cmd.arg(&out);
-        let guard = ChildGuard::spawn_with_dir(dir, &format!("ffmpeg-read-{transport}"), &mut cmd, None);
-        FfmpegReader { guard, out, frames, url: url.to_string() }
+        let guard =
+            ChildGuard::spawn_with_dir(dir, &format!("ffmpeg-read-{transport}"), &mut cmd, None);
+        FfmpegReader {
+            guard,
+            out,
+            frames,
+            url: url.to_string(),
+        }
     }
 
     /// Waits up to `timeout` for the reader to finish, kills it, and returns the hashes.
     pub fn collect(mut self, timeout: Duration) -> Vec<String> {
         if self.guard.wait_timeout(timeout).is_none() {
-            eprintln!("[harness] ffmpeg reader of {} still running after {timeout:?}: killed", self.url);
+            eprintln!(
+                "[harness] ffmpeg reader of {} still running after {timeout:?}: killed",
+                self.url
+            );
         }
         self.guard.kill();
         let hashes = parse_framemd5(&fs::read_to_string(&self.out).unwrap_or_default());
@@ -295,7 +380,12 @@ impl FfmpegReader {
 }
 
 /// Reads `frames` video frames of `url` with ffmpeg and returns their MD5s (hard `timeout`).
-pub fn ffmpeg_read_framemd5(url: &str, transport: &str, frames: usize, timeout: Duration) -> Vec<String> {
+pub fn ffmpeg_read_framemd5(
+    url: &str,
+    transport: &str,
+    frames: usize,
+    timeout: Duration,
+) -> Vec<String> {
     FfmpegReader::spawn(url, transport, frames).collect(timeout)
 }
 
@@ -317,7 +407,12 @@ pub fn ffmpeg_read_framemd5_in(
 /// identity eos-after=N ! filesink` stops by itself after N frames; after `timeout`
 /// it gets SIGINT (`-e` turns that into EOS), then SIGKILL. If it had to be killed
 /// the last frame (possibly truncated) is dropped.
-pub fn gst_read_framemd5(url: &str, protocols: &str, frames: usize, timeout: Duration) -> Vec<String> {
+pub fn gst_read_framemd5(
+    url: &str,
+    protocols: &str,
+    frames: usize,
+    timeout: Duration,
+) -> Vec<String> {
     require_gst_element("rtspsrc", GST_HINT);
     require_gst_element("rtph264depay", GST_HINT);
     require_tool("ffmpeg", FFMPEG_HINT);
@@ -331,7 +426,8 @@ pub fn gst_read_framemd5(url: &str, protocols: &str, frames: usize, timeout: Dur
     );
     let mut cmd = Command::new("gst-launch-1.0");
     cmd.args(["-q", "-e"]).args(pipeline.split_whitespace());
-    let mut guard = ChildGuard::spawn_with_dir(dir, &format!("gst-read-{protocols}"), &mut cmd, None);
+    let mut guard =
+        ChildGuard::spawn_with_dir(dir, &format!("gst-read-{protocols}"), &mut cmd, None);
     let mut killed = false;
     if guard.wait_timeout(timeout).is_none() {
         eprintln!("[harness] gst reader of {url} still running after {timeout:?}: SIGINT");
@@ -342,7 +438,11 @@ pub fn gst_read_framemd5(url: &str, protocols: &str, frames: usize, timeout: Dur
         }
     }
     let size = fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
-    let mut hashes = if size > 0 { file_framemd5(&out) } else { Vec::new() };
+    let mut hashes = if size > 0 {
+        file_framemd5(&out)
+    } else {
+        Vec::new()
+    };
     if killed {
         hashes.pop();
     }
@@ -380,15 +480,27 @@ pub fn ffprobe_packets(url: &str, transport: &str, seconds: u32) -> Vec<Packet> 
     let out = run_with_timeout(
         "ffprobe-packets",
         Command::new("ffprobe")
-            .args(["-hide_banner", "-loglevel", "error", "-rtsp_transport", transport])
+            .args([
+                "-hide_banner",
+                "-loglevel",
+                "error",
+                "-rtsp_transport",
+                transport,
+            ])
             .args(["-read_intervals", &format!("%+{seconds}")])
-            .args(["-show_entries", "packet=codec_type,stream_index,pts,dts,size,flags"])
+            .args([
+                "-show_entries",
+                "packet=codec_type,stream_index,pts,dts,size,flags",
+            ])
             .args(["-of", "compact=p=0", url]),
         Duration::from_secs(u64::from(seconds) + 20),
     );
     let packets = parse_ffprobe_packets(&String::from_utf8_lossy(&out.stdout));
     if packets.is_empty() {
-        eprintln!("[harness] ffprobe of {url} listed no packet; its stderr:\n{}", out.stderr);
+        eprintln!(
+            "[harness] ffprobe of {url} listed no packet; its stderr:\n{}",
+            out.stderr
+        );
     }
     packets
 }
@@ -398,10 +510,16 @@ pub fn parse_ffprobe_packets(text: &str) -> Vec<Packet> {
     text.lines()
         .filter(|l| l.contains("codec_type="))
         .map(|line| {
-            let fields: HashMap<&str, &str> = line.split('|').filter_map(|kv| kv.split_once('=')).collect();
+            let fields: HashMap<&str, &str> = line
+                .split('|')
+                .filter_map(|kv| kv.split_once('='))
+                .collect();
             let num = |k: &str| fields.get(k).and_then(|v| v.parse::<i64>().ok());
             Packet {
-                stream_index: num("stream_index").unwrap_or(-1).try_into().unwrap_or(usize::MAX),
+                stream_index: num("stream_index")
+                    .unwrap_or(-1)
+                    .try_into()
+                    .unwrap_or(usize::MAX),
                 codec_type: fields.get("codec_type").unwrap_or(&"").to_string(),
                 pts: num("pts"),
                 dts: num("dts"),
@@ -423,9 +541,14 @@ pub fn assert_audio_packets(packets: &[Packet], min_count: usize) {
     );
     let mut last: HashMap<usize, i64> = HashMap::new();
     for (i, p) in audio.iter().enumerate() {
-        let dts = p.dts.unwrap_or_else(|| panic!("audio packet {i} has no dts: {p:?}"));
+        let dts = p
+            .dts
+            .unwrap_or_else(|| panic!("audio packet {i} has no dts: {p:?}"));
         if let Some(prev) = last.insert(p.stream_index, dts) {
-            assert!(dts > prev, "audio dts not increasing at audio packet {i}: {prev} then {dts} ({p:?})");
+            assert!(
+                dts > prev,
+                "audio dts not increasing at audio packet {i}: {prev} then {dts} ({p:?})"
+            );
         }
         assert!(p.size > 0, "empty audio packet {i}: {p:?}");
     }

@@ -114,7 +114,12 @@ impl ChildGuard {
 
     /// Like [`ChildGuard::spawn`], keeping its log in `dir` (made beforehand, e.g. to
     /// put an output path on the command line); the guard owns `dir`.
-    pub fn spawn_with_dir(dir: TempDir, name: &str, cmd: &mut Command, stdout: Option<Stdio>) -> ChildGuard {
+    pub fn spawn_with_dir(
+        dir: TempDir,
+        name: &str,
+        cmd: &mut Command,
+        stdout: Option<Stdio>,
+    ) -> ChildGuard {
         let stderr_log = dir.file("stderr.log");
         let err = File::create(&stderr_log).expect("create stderr log");
         let out = match stdout {
@@ -127,8 +132,17 @@ impl ChildGuard {
             .stderr(Stdio::from(err))
             .spawn()
             .unwrap_or_else(|e| panic!("spawn {name} ({cmd:?}): {e}"));
-        eprintln!("[harness] started {name} (pid {}): {}", child.id(), describe(cmd));
-        ChildGuard { child, name: name.to_string(), stderr_log, _dir: dir }
+        eprintln!(
+            "[harness] started {name} (pid {}): {}",
+            child.id(),
+            describe(cmd)
+        );
+        ChildGuard {
+            child,
+            name: name.to_string(),
+            stderr_log,
+            _dir: dir,
+        }
     }
 
     /// The child's process id.
@@ -231,7 +245,9 @@ pub fn signal(pid: u32, sig: &str) {
 
 /// The last `lines` lines of the file at `path` (empty if unreadable).
 pub fn tail_of_file(path: &Path, lines: usize) -> String {
-    let text = fs::read(path).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+    let text = fs::read(path)
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
 }
@@ -263,7 +279,13 @@ pub fn is_root() -> bool {
 /// `name` reduced to `[A-Za-z0-9-_]`, at most 40 characters (for file names).
 pub fn sanitize(name: &str) -> String {
     name.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .take(40)
         .collect()
 }

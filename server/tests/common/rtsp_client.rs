@@ -30,12 +30,16 @@ pub struct Response {
 impl Response {
     /// The first header named `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     /// The session id of the `Session` header, without `;timeout=`.
     pub fn session_id(&self) -> Option<String> {
-        self.header("Session").map(|v| v.split(';').next().unwrap_or("").trim().to_string())
+        self.header("Session")
+            .map(|v| v.split(';').next().unwrap_or("").trim().to_string())
     }
 
     /// The body as text.
@@ -87,14 +91,23 @@ pub struct RtspClient {
 impl RtspClient {
     /// Connects to 127.0.0.1:`port`.
     pub fn connect(port: u16) -> RtspClient {
-        let stream = TcpStream::connect(("127.0.0.1", port)).unwrap_or_else(|e| panic!("connect 127.0.0.1:{port}: {e}"));
+        let stream = TcpStream::connect(("127.0.0.1", port))
+            .unwrap_or_else(|e| panic!("connect 127.0.0.1:{port}: {e}"));
         stream.set_nodelay(true).ok();
-        RtspClient { stream, buf: Vec::new(), cseq: 0, session: None }
+        RtspClient {
+            stream,
+            buf: Vec::new(),
+            cseq: 0,
+            session: None,
+        }
     }
 
     /// Our address as the server logs it, e.g. `127.0.0.1:51234`.
     pub fn local_addr(&self) -> String {
-        self.stream.local_addr().map(|a| a.to_string()).unwrap_or_default()
+        self.stream
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default()
     }
 
     /// Writes `bytes` as they are (errors returned: the server may have closed).
@@ -115,19 +128,26 @@ impl RtspClient {
     pub fn read_message(&mut self, timeout: Duration) -> io::Result<Option<Message>> {
         let deadline = Instant::now() + timeout;
         loop {
-            if let Some(msg) = parse_message(&mut self.buf).map_err(|e| io::Error::new(ErrorKind::InvalidData, e))? {
+            if let Some(msg) = parse_message(&mut self.buf)
+                .map_err(|e| io::Error::new(ErrorKind::InvalidData, e))?
+            {
                 return Ok(Some(msg));
             }
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return Err(io::Error::new(ErrorKind::TimedOut, "no complete message"));
             }
-            self.stream.set_read_timeout(Some(left.max(Duration::from_millis(1))))?;
+            self.stream
+                .set_read_timeout(Some(left.max(Duration::from_millis(1))))?;
             let mut chunk = [0u8; 65536];
             match self.stream.read(&mut chunk) {
                 Ok(0) => return Ok(None),
                 Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
-                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted) => {}
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
+                    ) => {}
                 Err(e) => return Err(e),
             }
         }
@@ -149,16 +169,29 @@ impl RtspClient {
 
     /// Reads the next response; panics if the connection closes or `RESPONSE_TIMEOUT` passes.
     pub fn read_response(&mut self) -> Response {
-        self.try_read_response(RESPONSE_TIMEOUT).unwrap_or_else(|e| panic!("{e}"))
+        self.try_read_response(RESPONSE_TIMEOUT)
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// Sends `METHOD url RTSP/1.0` with CSeq (and Session when known), `headers` and `body`,
     /// and returns the response.
-    pub fn request(&mut self, method: &str, url: &str, headers: &[(&str, &str)], body: &[u8]) -> Response {
+    pub fn request(
+        &mut self,
+        method: &str,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Response {
         self.cseq += 1;
-        let mut head = format!("{method} {url} RTSP/1.0\r\nCSeq: {}\r\nUser-Agent: weir-e2e\r\n", self.cseq);
+        let mut head = format!(
+            "{method} {url} RTSP/1.0\r\nCSeq: {}\r\nUser-Agent: weir-e2e\r\n",
+            self.cseq
+        );
         if let Some(s) = &self.session {
-            if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("Session")) {
+            if !headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("Session"))
+            {
                 head.push_str(&format!("Session: {s}\r\n"));
             }
         }
@@ -171,10 +204,15 @@ impl RtspClient {
         head.push_str("\r\n");
         let mut bytes = head.into_bytes();
         bytes.extend_from_slice(body);
-        self.send_raw(&bytes).unwrap_or_else(|e| panic!("send {method}: {e}"));
+        self.send_raw(&bytes)
+            .unwrap_or_else(|e| panic!("send {method}: {e}"));
         let resp = self.read_response();
         let cseq = self.cseq.to_string();
-        assert_eq!(resp.header("CSeq"), Some(cseq.as_str()), "{method} response has wrong CSeq: {resp:?}");
+        assert_eq!(
+            resp.header("CSeq"),
+            Some(cseq.as_str()),
+            "{method} response has wrong CSeq: {resp:?}"
+        );
         resp
     }
 
@@ -198,7 +236,11 @@ impl RtspClient {
 
     /// SETUP `url` over TCP with interleaved channels `channel`-`channel+1`; remembers the session.
     pub fn setup_interleaved(&mut self, url: &str, channel: u8) -> Response {
-        let transport = format!("RTP/AVP/TCP;unicast;interleaved={}-{}", channel, channel + 1);
+        let transport = format!(
+            "RTP/AVP/TCP;unicast;interleaved={}-{}",
+            channel,
+            channel + 1
+        );
         let resp = self.request("SETUP", url, &[("Transport", &transport)], b"");
         if let Some(id) = resp.session_id() {
             self.session = Some(id);
@@ -208,12 +250,21 @@ impl RtspClient {
 
     /// ANNOUNCE `url` with SDP `sdp` (Content-Type: application/sdp).
     pub fn announce(&mut self, url: &str, sdp: &str) -> Response {
-        self.request("ANNOUNCE", url, &[("Content-Type", "application/sdp")], sdp.as_bytes())
+        self.request(
+            "ANNOUNCE",
+            url,
+            &[("Content-Type", "application/sdp")],
+            sdp.as_bytes(),
+        )
     }
 
     /// SETUP `url` for publishing (`mode=record`) over TCP channels `channel`-`channel+1`.
     pub fn setup_record_interleaved(&mut self, url: &str, channel: u8) -> Response {
-        let transport = format!("RTP/AVP/TCP;unicast;interleaved={}-{};mode=record", channel, channel + 1);
+        let transport = format!(
+            "RTP/AVP/TCP;unicast;interleaved={}-{};mode=record",
+            channel,
+            channel + 1
+        );
         let resp = self.request("SETUP", url, &[("Transport", &transport)], b"");
         if let Some(id) = resp.session_id() {
             self.session = Some(id);
@@ -239,7 +290,11 @@ impl RtspClient {
             match self.stream.read(&mut chunk) {
                 Ok(0) => return Ok(()),
                 Ok(_) => {}
-                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted) => {}
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
+                    ) => {}
                 Err(_) => return Ok(()),
             }
         }
@@ -279,7 +334,10 @@ pub fn parse_message(buf: &mut Vec<u8>) -> Result<Option<Message>, String> {
         if buf.len() < 4 + len {
             return Ok(None);
         }
-        let frame = Frame { channel: buf[1], payload: buf[4..4 + len].to_vec() };
+        let frame = Frame {
+            channel: buf[1],
+            payload: buf[4..4 + len].to_vec(),
+        };
         buf.drain(..4 + len);
         return Ok(Some(Message::Frame(frame)));
     }
@@ -317,7 +375,12 @@ pub fn parse_message(buf: &mut Vec<u8>) -> Result<Option<Message>, String> {
         .and_then(|s| s.parse().ok())
         .ok_or_else(|| format!("bad status line {first:?}"))?;
     let reason = parts.next().unwrap_or("").to_string();
-    Ok(Some(Message::Response(Response { status, reason, headers, body })))
+    Ok(Some(Message::Response(Response {
+        status,
+        reason,
+        headers,
+        body,
+    })))
 }
 
 /// The media sections of `sdp`, with control URLs resolved against `base`.
@@ -326,8 +389,14 @@ pub fn sdp_tracks(sdp: &str, base: &str) -> Vec<Track> {
     for line in sdp.lines().map(str::trim) {
         if let Some(m) = line.strip_prefix("m=") {
             let media = m.split_whitespace().next().unwrap_or("").to_string();
-            tracks.push(Track { media, url: base.to_string(), rtpmap: String::new() });
-        } else if let (Some(t), Some(control)) = (tracks.last_mut(), line.strip_prefix("a=control:")) {
+            tracks.push(Track {
+                media,
+                url: base.to_string(),
+                rtpmap: String::new(),
+            });
+        } else if let (Some(t), Some(control)) =
+            (tracks.last_mut(), line.strip_prefix("a=control:"))
+        {
             t.url = resolve_control(base, control);
         } else if let (Some(t), Some(map)) = (tracks.last_mut(), line.strip_prefix("a=rtpmap:")) {
             t.rtpmap = map.split_whitespace().nth(1).unwrap_or("").to_string();
@@ -379,12 +448,18 @@ pub fn rtp_payload(pkt: &[u8]) -> &[u8] {
     if pkt[0] & 0x20 != 0 {
         end = end.saturating_sub(usize::from(pkt[pkt.len() - 1]));
     }
-    if start >= end { &[] } else { &pkt[start..end] }
+    if start >= end {
+        &[]
+    } else {
+        &pkt[start..end]
+    }
 }
 
 /// The H264 NAL unit types an RTP payload starts or carries (STAP-A expanded; FU-A start only).
 pub fn h264_nal_types(payload: &[u8]) -> Vec<u8> {
-    let Some(&b0) = payload.first() else { return Vec::new() };
+    let Some(&b0) = payload.first() else {
+        return Vec::new();
+    };
     match b0 & 0x1f {
         24 => {
             let mut types = Vec::new();
@@ -431,12 +506,19 @@ pub struct ReaderStats {
 impl ReaderStats {
     /// Total RTP packets received on the `media` channels.
     pub fn packets(&self, media: &str) -> u64 {
-        self.channels.values().filter(|c| c.media == media).map(|c| c.packets).sum()
+        self.channels
+            .values()
+            .filter(|c| c.media == media)
+            .map(|c| c.packets)
+            .sum()
     }
 
     /// Every gap on every channel, as (channel, expected, received).
     pub fn gaps(&self) -> Vec<(u8, u16, u16)> {
-        self.channels.iter().flat_map(|(ch, c)| c.gaps.iter().map(move |(e, g)| (*ch, *e, *g))).collect()
+        self.channels
+            .iter()
+            .flat_map(|(ch, c)| c.gaps.iter().map(move |(e, g)| (*ch, *e, *g)))
+            .collect()
     }
 
     /// NAL types of the first video access unit (packets up to the first marker bit).
@@ -474,7 +556,13 @@ impl RawReader {
             let ch = u8::try_from(2 * i).expect("too many tracks");
             let resp = client.setup_interleaved(&t.url, ch);
             assert_eq!(resp.status, 200, "SETUP {}: {resp:?}", t.url);
-            stats.channels.insert(ch, ChannelStats { media: t.media.clone(), ..Default::default() });
+            stats.channels.insert(
+                ch,
+                ChannelStats {
+                    media: t.media.clone(),
+                    ..Default::default()
+                },
+            );
         }
         let resp = client.play(&url);
         assert_eq!(resp.status, 200, "PLAY {url}: {resp:?}");
@@ -483,7 +571,12 @@ impl RawReader {
         let local_addr = client.local_addr();
         let (stop2, stats2) = (stop.clone(), stats.clone());
         let handle = thread::spawn(move || read_loop(client, &url, &stop2, &stats2));
-        RawReader { stop, stats, handle: Some(handle), local_addr }
+        RawReader {
+            stop,
+            stats,
+            handle: Some(handle),
+            local_addr,
+        }
     }
 
     /// A copy of the statistics so far.
@@ -499,18 +592,35 @@ impl RawReader {
             if s.packets("video") >= n {
                 return;
             }
-            assert!(Instant::now() < deadline, "raw reader got {} < {n} video packets in {timeout:?}: {s:?}", s.packets("video"));
+            assert!(
+                Instant::now() < deadline,
+                "raw reader got {} < {n} video packets in {timeout:?}: {s:?}",
+                s.packets("video")
+            );
             thread::sleep(Duration::from_millis(20));
         }
     }
 
     /// Asserts the reader is still receiving (≥ `min_new` more video packets than `before`
     /// within `timeout`), never saw a sequence gap, and its connection is still up.
-    pub fn assert_flowing_without_gap(&self, before: &ReaderStats, min_new: u64, timeout: Duration) {
+    pub fn assert_flowing_without_gap(
+        &self,
+        before: &ReaderStats,
+        min_new: u64,
+        timeout: Duration,
+    ) {
         self.wait_video_packets(before.packets("video") + min_new, timeout);
         let now = self.snapshot();
-        assert!(now.gaps().is_empty(), "concurrent reader saw RTP sequence gaps: {:?}", now.gaps());
-        assert!(now.ended.is_none(), "concurrent reader stopped: {:?}", now.ended);
+        assert!(
+            now.gaps().is_empty(),
+            "concurrent reader saw RTP sequence gaps: {:?}",
+            now.gaps()
+        );
+        assert!(
+            now.ended.is_none(),
+            "concurrent reader stopped: {:?}",
+            now.ended
+        );
     }
 }
 
@@ -551,8 +661,12 @@ fn read_loop(mut client: RtspClient, url: &str, stop: &AtomicBool, stats: &Mutex
 }
 
 fn record_frame(s: &mut ReaderStats, f: Frame) {
-    let Some(seq) = rtp_seq(&f.payload) else { return };
-    let Some(c) = s.channels.get_mut(&f.channel) else { return };
+    let Some(seq) = rtp_seq(&f.payload) else {
+        return;
+    };
+    let Some(c) = s.channels.get_mut(&f.channel) else {
+        return;
+    };
     if let Some(last) = c.last_seq {
         let expected = last.wrapping_add(1);
         if seq != expected && c.gaps.len() < 20 {

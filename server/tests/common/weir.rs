@@ -75,7 +75,12 @@ pub fn parse_listener_line(line: &str) -> Option<Vec<Listener>> {
             None => (part, ""),
         };
         let port = addr.rsplit(':').next()?.parse().ok()?;
-        out.push(Listener { proto: proto.clone(), addr: addr.to_string(), kind: kind.to_string(), port });
+        out.push(Listener {
+            proto: proto.clone(),
+            addr: addr.to_string(),
+            kind: kind.to_string(),
+            port,
+        });
     }
     Some(out)
 }
@@ -107,14 +112,35 @@ impl Weir {
         fs::write(&config, config_yaml).expect("write weir config");
         let prefix = prefix.unwrap_or_default();
         let mut cmd = command_with_prefix(&prefix, env!("CARGO_BIN_EXE_weir"));
-        cmd.arg(&config).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        cmd.arg(&config)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawn weir: {e}"));
-        eprintln!("[harness] started weir (pid {}) with {}", child.id(), config.display());
+        eprintln!(
+            "[harness] started weir (pid {}) with {}",
+            child.id(),
+            config.display()
+        );
         let logs = Arc::new(Mutex::new(Vec::new()));
         let stderr = Arc::new(Mutex::new(Vec::new()));
-        spawn_line_reader(child.stdout.take().expect("stdout"), "[weir] ", logs.clone());
-        spawn_line_reader(child.stderr.take().expect("stderr"), "[weir stderr] ", stderr.clone());
-        let mut weir = Weir { child, logs, stderr, listeners: Vec::new(), _dir: dir };
+        spawn_line_reader(
+            child.stdout.take().expect("stdout"),
+            "[weir] ",
+            logs.clone(),
+        );
+        spawn_line_reader(
+            child.stderr.take().expect("stderr"),
+            "[weir stderr] ",
+            stderr.clone(),
+        );
+        let mut weir = Weir {
+            child,
+            logs,
+            stderr,
+            listeners: Vec::new(),
+            _dir: dir,
+        };
         weir.await_listeners(protos);
         weir
     }
@@ -122,16 +148,27 @@ impl Weir {
     fn await_listeners(&mut self, protos: &[&str]) {
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
-            let found: Vec<Listener> = self.logs().iter().filter_map(|l| parse_listener_line(l)).flatten().collect();
+            let found: Vec<Listener> = self
+                .logs()
+                .iter()
+                .filter_map(|l| parse_listener_line(l))
+                .flatten()
+                .collect();
             if protos.iter().all(|p| found.iter().any(|l| l.proto == *p)) {
                 self.listeners = found;
                 return;
             }
             if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("weir exited ({status}) before its listeners opened\n{}", self.diagnostics());
+                panic!(
+                    "weir exited ({status}) before its listeners opened\n{}",
+                    self.diagnostics()
+                );
             }
             if Instant::now() >= deadline {
-                panic!("no `listener opened` line for {protos:?} within {START_TIMEOUT:?}\n{}", self.diagnostics());
+                panic!(
+                    "no `listener opened` line for {protos:?} within {START_TIMEOUT:?}\n{}",
+                    self.diagnostics()
+                );
             }
             thread::sleep(Duration::from_millis(20));
         }
@@ -168,7 +205,11 @@ impl Weir {
 
     /// `rtsp://127.0.0.1:<rtsp port>/<path>`.
     pub fn url(&self, path: &str) -> String {
-        format!("rtsp://127.0.0.1:{}/{}", self.rtsp_port(), path.trim_start_matches('/'))
+        format!(
+            "rtsp://127.0.0.1:{}/{}",
+            self.rtsp_port(),
+            path.trim_start_matches('/')
+        )
     }
 
     /// A copy of every stdout line so far.
@@ -197,11 +238,22 @@ impl Weir {
     }
 
     /// Waits for a stdout line matching `pred` (`what` describes it in the panic message).
-    pub fn wait_for_log_where(&self, what: &str, timeout: Duration, pred: impl Fn(&str) -> bool) -> String {
+    pub fn wait_for_log_where(
+        &self,
+        what: &str,
+        timeout: Duration,
+        pred: impl Fn(&str) -> bool,
+    ) -> String {
         self.wait_for_log_from(0, what, timeout, pred)
     }
 
-    fn wait_for_log_from(&self, since: usize, what: &str, timeout: Duration, pred: impl Fn(&str) -> bool) -> String {
+    fn wait_for_log_from(
+        &self,
+        since: usize,
+        what: &str,
+        timeout: Duration,
+        pred: impl Fn(&str) -> bool,
+    ) -> String {
         let deadline = Instant::now() + timeout;
         loop {
             {
@@ -211,7 +263,10 @@ impl Weir {
                 }
             }
             if Instant::now() >= deadline {
-                panic!("weir never logged {what:?} within {timeout:?}\n{}", self.diagnostics());
+                panic!(
+                    "weir never logged {what:?} within {timeout:?}\n{}",
+                    self.diagnostics()
+                );
             }
             thread::sleep(Duration::from_millis(20));
         }
@@ -220,14 +275,21 @@ impl Weir {
     /// Panics (with the log) if the weir process has exited.
     pub fn assert_alive(&mut self) {
         if let Ok(Some(status)) = self.child.try_wait() {
-            panic!("weir exited unexpectedly ({status})\n{}", self.diagnostics());
+            panic!(
+                "weir exited unexpectedly ({status})\n{}",
+                self.diagnostics()
+            );
         }
     }
 
     /// The last 60 stdout lines and last 20 stderr lines, for panic messages.
     pub fn diagnostics(&self) -> String {
         let logs = self.logs();
-        let err = self.stderr.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let err = self
+            .stderr
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         format!(
             "--- weir stdout (last 60 of {}) ---\n{}\n--- weir stderr (last 20) ---\n{}",
             logs.len(),
@@ -244,7 +306,11 @@ impl Drop for Weir {
     }
 }
 
-fn spawn_line_reader(stream: impl Read + Send + 'static, echo: &'static str, sink: Arc<Mutex<Vec<String>>>) {
+fn spawn_line_reader(
+    stream: impl Read + Send + 'static,
+    echo: &'static str,
+    sink: Arc<Mutex<Vec<String>>>,
+) {
     thread::spawn(move || {
         for line in BufReader::new(stream).lines() {
             let Ok(line) = line else { break };
@@ -264,14 +330,18 @@ impl NetNs {
     /// Creates `weir-mc-<pid>-<n>`; panics with how to fix it if not root or `ip` is missing.
     pub fn create() -> NetNs {
         if find_in_path("ip").is_none() {
-            panic!("ip not found: install it with apt-get install iproute2 (or run scripts/test.sh)");
+            panic!(
+                "ip not found: install it with apt-get install iproute2 (or run scripts/test.sh)"
+            );
         }
         if !is_root() {
             panic!("the multicast test needs a network namespace: run the tests as root (e.g. sudo scripts/test.sh)");
         }
         static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let ns = NetNs { name: format!("weir-mc-{}-{n}", std::process::id()) };
+        let ns = NetNs {
+            name: format!("weir-mc-{}-{n}", std::process::id()),
+        };
         ns.ip(&["netns", "add", &ns.name]);
         ns.ip(&["-n", &ns.name, "link", "set", "lo", "up"]);
         ns.ip(&["-n", &ns.name, "link", "set", "lo", "multicast", "on"]);
@@ -280,9 +350,16 @@ impl NetNs {
     }
 
     fn ip(&self, args: &[&str]) {
-        let out = Command::new("ip").args(args).output().unwrap_or_else(|e| panic!("run ip {args:?}: {e}"));
+        let out = Command::new("ip")
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("run ip {args:?}: {e}"));
         if !out.status.success() {
-            panic!("ip {} failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr));
+            panic!(
+                "ip {} failed: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
     }
 
@@ -293,12 +370,19 @@ impl NetNs {
 
     /// `["ip", "netns", "exec", <name>]`, to prefix commands that must run inside.
     pub fn prefix(&self) -> Vec<String> {
-        vec!["ip".into(), "netns".into(), "exec".into(), self.name.clone()]
+        vec![
+            "ip".into(),
+            "netns".into(),
+            "exec".into(),
+            self.name.clone(),
+        ]
     }
 }
 
 impl Drop for NetNs {
     fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "delete", &self.name]).status();
+        let _ = Command::new("ip")
+            .args(["netns", "delete", &self.name])
+            .status();
     }
 }

@@ -77,10 +77,20 @@ impl H264Depacketizer {
                 nalu.push(nal_header);
                 nalu.extend_from_slice(data);
                 self.nalus.push(nalu.into())?;
-                return if dropped { Err(CodecError::FragmentLost) } else { Ok(()) };
+                return if dropped {
+                    Err(CodecError::FragmentLost)
+                } else {
+                    Ok(())
+                };
             }
-            let dropped = self.fragment.start(&[nal_header], data, seq, self.nalus.size())?;
-            return if dropped { Err(CodecError::FragmentLost) } else { Ok(()) };
+            let dropped = self
+                .fragment
+                .start(&[nal_header], data, seq, self.nalus.size())?;
+            return if dropped {
+                Err(CodecError::FragmentLost)
+            } else {
+                Ok(())
+            };
         }
         match self.fragment.append(data, seq, end, self.nalus.size())? {
             Appended::More => Ok(()),
@@ -104,9 +114,15 @@ impl Depacketizer for H264Depacketizer {
         let result = match nal_type {
             1..=23 => self.nalus.push(packet.payload_slice(0..payload.len())),
             NAL_STAP_A => self.push_stap_a(packet, payload),
-            25 => Err(CodecError::Invalid("STAP-B (interleaved mode) is not supported")),
-            26 | 27 => Err(CodecError::Invalid("MTAP (interleaved mode) is not supported")),
-            29 => Err(CodecError::Invalid("FU-B (interleaved mode) is not supported")),
+            25 => Err(CodecError::Invalid(
+                "STAP-B (interleaved mode) is not supported",
+            )),
+            26 | 27 => Err(CodecError::Invalid(
+                "MTAP (interleaved mode) is not supported",
+            )),
+            29 => Err(CodecError::Invalid(
+                "FU-B (interleaved mode) is not supported",
+            )),
             _ => Err(CodecError::Invalid("reserved H264 NAL unit type")),
         };
         match result {
@@ -121,7 +137,9 @@ impl Depacketizer for H264Depacketizer {
         if data.is_empty() {
             return None;
         }
-        let key = data.iter().any(|n| n.first().is_some_and(|h| h & 0x1f == NAL_IDR));
+        let key = data
+            .iter()
+            .any(|n| n.first().is_some_and(|h| h & 0x1f == NAL_IDR));
         Some(AccessUnit { key, data })
     }
 }

@@ -57,9 +57,16 @@ fn parse_slice_header(nalu: &[u8], sps: &Sps) -> Result<SliceHeader, CodecError>
     if idr {
         let _idr_pic_id = r.read_ue()?;
     }
-    let pic_order_cnt_lsb =
-        if sps.pic_order_cnt_type == 0 { r.read_bits(sps.log2_max_pic_order_cnt_lsb)? } else { 0 };
-    Ok(SliceHeader { idr, reference, pic_order_cnt_lsb })
+    let pic_order_cnt_lsb = if sps.pic_order_cnt_type == 0 {
+        r.read_bits(sps.log2_max_pic_order_cnt_lsb)?
+    } else {
+        0
+    };
+    Ok(SliceHeader {
+        idr,
+        reference,
+        pic_order_cnt_lsb,
+    })
 }
 
 /// Derives decode timestamps of H.264 access units from their PTS (see the module docs).
@@ -80,7 +87,12 @@ impl Default for DtsExtractor {
 impl DtsExtractor {
     /// An extractor that has seen no SPS yet.
     pub fn new() -> Self {
-        DtsExtractor { sps: None, prev_poc_msb: 0, prev_poc_lsb: 0, timeline: Timeline::new(2) }
+        DtsExtractor {
+            sps: None,
+            prev_poc_msb: 0,
+            prev_poc_lsb: 0,
+            timeline: Timeline::new(2),
+        }
     }
 
     /// Supplies the SPS out of band (from SDP `sprop-parameter-sets`); an SPS inside an access
@@ -112,7 +124,12 @@ impl DtsExtractor {
             return self.timeline.without_reordering(pts);
         }
         let poc = self.picture_order_count(header, log2_max_lsb);
-        let timing = PictureTiming { poc, random_access: header.idr, announced_reorder, timing_hint };
+        let timing = PictureTiming {
+            poc,
+            random_access: header.idr,
+            announced_reorder,
+            timing_hint,
+        };
         self.timeline.picture(timing, pts)
     }
 

@@ -3,6 +3,8 @@
 
 mod depacketizer;
 mod dts;
+#[cfg(test)]
+mod dts_tests;
 mod packetizer;
 mod params;
 mod sps;

@@ -34,14 +34,21 @@ impl H264Packetizer {
 
     /// Appends the packets of `au` (empty NAL units skipped) to `out`, all with `rtp_timestamp`.
     pub fn packetize(&mut self, au: &AccessUnit, rtp_timestamp: u32, out: &mut Vec<RtpPacket>) {
-        let nalus: Vec<&[u8]> = au.data.iter().map(|b| &b[..]).filter(|n| !n.is_empty()).collect();
+        let nalus: Vec<&[u8]> = au
+            .data
+            .iter()
+            .map(|b| &b[..])
+            .filter(|n| !n.is_empty())
+            .collect();
         let mtu = self.mtu_payload;
         let mut i = 0;
         while i < nalus.len() {
             // How many NAL units from i fit together in one STAP-A?
             let mut size = 1;
             let mut j = i;
-            while j < nalus.len() && nalus[j].len() <= usize::from(u16::MAX) && size + 2 + nalus[j].len() <= mtu
+            while j < nalus.len()
+                && nalus[j].len() <= usize::from(u16::MAX)
+                && size + 2 + nalus[j].len() <= mtu
             {
                 size += 2 + nalus[j].len();
                 j += 1;
@@ -54,10 +61,14 @@ impl H264Packetizer {
                 self.scratch.push(f | nri | NAL_STAP_A);
                 for n in &nalus[i..j] {
                     // Checked above: every length fits in 16 bits.
-                    self.scratch.extend_from_slice(&(n.len() as u16).to_be_bytes());
+                    self.scratch
+                        .extend_from_slice(&(n.len() as u16).to_be_bytes());
                     self.scratch.extend_from_slice(n);
                 }
-                out.push(self.writer.packet(j == nalus.len(), rtp_timestamp, &self.scratch));
+                out.push(
+                    self.writer
+                        .packet(j == nalus.len(), rtp_timestamp, &self.scratch),
+                );
                 i = j;
                 continue;
             }
@@ -84,7 +95,8 @@ impl H264Packetizer {
             let end = k + 1 == count;
             self.scratch.clear();
             self.scratch.push(indicator);
-            self.scratch.push((u8::from(start) << 7) | (u8::from(end) << 6) | nal_type);
+            self.scratch
+                .push((u8::from(start) << 7) | (u8::from(end) << 6) | nal_type);
             self.scratch.extend_from_slice(piece);
             out.push(self.writer.packet(end && last_nalu, ts, &self.scratch));
         }

@@ -22,19 +22,21 @@ pub struct H264Params {
 impl H264Params {
     /// Parses an fmtp value (`"packetization-mode=1;sprop-parameter-sets=Z0LAHtkD…,aMuMsg=="`,
     /// with or without the leading payload type). Unknown keys are ignored; base64 may lack
-    /// padding or contain whitespace; parameter sets are recognized by their NAL type.
+    /// padding or contain whitespace; parameter sets are recognized by their NAL type; a
+    /// malformed `profile-level-id` is ignored. Errors: undecodable base64, a non-numeric
+    /// `packetization-mode`.
     pub fn from_fmtp(fmtp_value: &str) -> Result<Self, CodecError> {
         let mut params = H264Params::default();
         for (key, value) in fmtp::params(fmtp_value) {
             if key.eq_ignore_ascii_case("packetization-mode") {
                 let mode = fmtp::parse_u32(value, "bad packetization-mode")?;
-                params.packetization_mode =
-                    u8::try_from(mode).map_err(|_| CodecError::Invalid("bad packetization-mode"))?;
+                params.packetization_mode = u8::try_from(mode)
+                    .map_err(|_| CodecError::Invalid("bad packetization-mode"))?;
             } else if key.eq_ignore_ascii_case("profile-level-id") {
-                let bytes = fmtp::decode_hex(value)?;
-                let id: [u8; 3] =
-                    bytes.try_into().map_err(|_| CodecError::Invalid("profile-level-id is not 3 bytes"))?;
-                params.profile_level_id = Some(id);
+                // Cameras write 7 hex digits or even base64 here: keep only a valid value.
+                params.profile_level_id = fmtp::decode_hex(value)
+                    .ok()
+                    .and_then(|b| <[u8; 3]>::try_from(b).ok());
             } else if key.eq_ignore_ascii_case("sprop-parameter-sets") {
                 for set in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
                     let nalu = fmtp::decode_base64(set)?;

@@ -146,7 +146,11 @@ impl Sps {
         }
 
         let frame_height_mult = if frame_mbs_only_flag { 1 } else { 2 };
-        let chroma_array_type = if separate_colour_plane_flag { 0 } else { chroma_format_idc };
+        let chroma_array_type = if separate_colour_plane_flag {
+            0
+        } else {
+            chroma_format_idc
+        };
         let (crop_unit_x, crop_unit_y) = match chroma_array_type {
             0 => (1, frame_height_mult),
             1 => (2, 2 * frame_height_mult),
@@ -208,7 +212,8 @@ impl Sps {
             return Some(n);
         }
         let constraint_set3 = self.constraint_flags & 0x10 != 0;
-        let intra_only = constraint_set3 && [44, 86, 100, 110, 122, 244].contains(&self.profile_idc);
+        let intra_only =
+            constraint_set3 && [44, 86, 100, 110, 122, 244].contains(&self.profile_idc);
         if self.pic_order_cnt_type == 2 || self.profile_idc == 66 || intra_only {
             Some(0)
         } else {
@@ -271,7 +276,11 @@ fn parse_vui(r: &mut BitReader<'_>, vui: &mut VuiInfo) -> Result<(), CodecError>
         let num_units_in_tick = r.read_bits(32)?;
         let time_scale = r.read_bits(32)?;
         let fixed_frame_rate = r.read_flag()?;
-        vui.timing = Some(VuiTiming { num_units_in_tick, time_scale, fixed_frame_rate });
+        vui.timing = Some(VuiTiming {
+            num_units_in_tick,
+            time_scale,
+            fixed_frame_rate,
+        });
     }
     let nal_hrd = r.read_flag()?;
     if nal_hrd {

@@ -34,7 +34,10 @@ impl H265Depacketizer {
 
     /// A depacketizer that expects DONL/DOND fields when `donl` is true.
     pub fn with_donl(donl: bool) -> Self {
-        H265Depacketizer { donl, ..Self::default() }
+        H265Depacketizer {
+            donl,
+            ..Self::default()
+        }
     }
 
     /// Handles a single NAL unit packet.
@@ -65,7 +68,9 @@ impl H265Depacketizer {
             let start = pos + 2;
             let end = start + size;
             if size < 2 {
-                return Err(CodecError::Invalid("NAL unit shorter than its header in AP"));
+                return Err(CodecError::Invalid(
+                    "NAL unit shorter than its header in AP",
+                ));
             }
             if end > payload.len() {
                 return Err(CodecError::Truncated);
@@ -105,9 +110,14 @@ impl H265Depacketizer {
                 self.nalus.push(nalu.into())?;
                 dropped
             } else {
-                self.fragment.start(&nal_header, data, seq, self.nalus.size())?
+                self.fragment
+                    .start(&nal_header, data, seq, self.nalus.size())?
             };
-            return if dropped { Err(CodecError::FragmentLost) } else { Ok(()) };
+            return if dropped {
+                Err(CodecError::FragmentLost)
+            } else {
+                Ok(())
+            };
         }
         match self.fragment.append(data, seq, end, self.nalus.size())? {
             Appended::More => Ok(()),

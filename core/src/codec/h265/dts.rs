@@ -23,7 +23,6 @@ use bytes::Bytes;
 /// Bytes of a slice NAL unit unescaped to read its header.
 const SLICE_HEADER_PREFIX: usize = 64;
 
-
 /// The slice header fields needed for the picture order count.
 #[derive(Debug, Clone, Copy)]
 struct SliceHeader {
@@ -50,7 +49,12 @@ impl Default for DtsExtractor {
 impl DtsExtractor {
     /// An extractor that has seen no parameter sets yet.
     pub fn new() -> Self {
-        DtsExtractor { sps: None, pps: vec![None; 64], prev_tid0_poc: None, timeline: Timeline::new(1) }
+        DtsExtractor {
+            sps: None,
+            pps: vec![None; 64],
+            prev_tid0_poc: None,
+            timeline: Timeline::new(1),
+        }
     }
 
     /// Supplies an SPS or PPS out of band (from SDP `sprop-sps` / `sprop-pps`); other NAL
@@ -133,7 +137,11 @@ impl DtsExtractor {
         } else {
             r.read_bits(sps.log2_max_pic_order_cnt_lsb)?
         };
-        Ok(SliceHeader { nal_type, temporal_id, pic_order_cnt_lsb })
+        Ok(SliceHeader {
+            nal_type,
+            temporal_id,
+            pic_order_cnt_lsb,
+        })
     }
 
     /// PicOrderCntVal (§8.3.1).

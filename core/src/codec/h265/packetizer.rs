@@ -40,7 +40,12 @@ impl H265Packetizer {
     /// Appends the packets of `au` to `out`, all with `rtp_timestamp`. NAL units shorter than
     /// their 2-byte header cannot be carried and are skipped.
     pub fn packetize(&mut self, au: &AccessUnit, rtp_timestamp: u32, out: &mut Vec<RtpPacket>) {
-        let nalus: Vec<&[u8]> = au.data.iter().map(|b| &b[..]).filter(|n| n.len() >= 2).collect();
+        let nalus: Vec<&[u8]> = au
+            .data
+            .iter()
+            .map(|b| &b[..])
+            .filter(|n| n.len() >= 2)
+            .collect();
         let mtu = self.mtu_payload;
         let mut i = 0;
         while i < nalus.len() {
@@ -74,13 +79,19 @@ impl H265Packetizer {
     fn aggregate(&mut self, nalus: &[&[u8]], last: bool, ts: u32, out: &mut Vec<RtpPacket>) {
         let f = nalus.iter().fold(0, |acc, n| acc | (n[0] & 0x80));
         let layer = nalus.iter().map(|n| layer_and_tid(n).0).min().unwrap_or(0);
-        let tid = nalus.iter().map(|n| layer_and_tid(n).1).min().unwrap_or(1).max(1);
+        let tid = nalus
+            .iter()
+            .map(|n| layer_and_tid(n).1)
+            .min()
+            .unwrap_or(1)
+            .max(1);
         self.scratch.clear();
         self.scratch.push(f | (NAL_AP << 1) | (layer >> 5));
         self.scratch.push(((layer & 0x1f) << 3) | tid);
         for n in nalus {
             // Every length was checked to fit in 16 bits.
-            self.scratch.extend_from_slice(&(n.len() as u16).to_be_bytes());
+            self.scratch
+                .extend_from_slice(&(n.len() as u16).to_be_bytes());
             self.scratch.extend_from_slice(n);
         }
         out.push(self.writer.packet(last, ts, &self.scratch));
@@ -98,7 +109,8 @@ impl H265Packetizer {
             let end = k + 1 == count;
             self.scratch.clear();
             self.scratch.extend_from_slice(&header);
-            self.scratch.push((u8::from(start) << 7) | (u8::from(end) << 6) | nal_type);
+            self.scratch
+                .push((u8::from(start) << 7) | (u8::from(end) << 6) | nal_type);
             self.scratch.extend_from_slice(piece);
             out.push(self.writer.packet(end && last_nalu, ts, &self.scratch));
         }

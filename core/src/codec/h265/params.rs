@@ -48,10 +48,17 @@ impl H265Params {
     /// The fmtp value weir announces for a stream it packetizes itself:
     /// `sprop-vps=<b64>; sprop-sps=<b64>; sprop-pps=<b64>` (the known ones; never DONL).
     pub fn to_fmtp(&self) -> String {
-        let sets = [("sprop-vps", &self.vps), ("sprop-sps", &self.sps), ("sprop-pps", &self.pps)];
+        let sets = [
+            ("sprop-vps", &self.vps),
+            ("sprop-sps", &self.sps),
+            ("sprop-pps", &self.pps),
+        ];
         let parts: Vec<String> = sets
             .iter()
-            .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={}", fmtp::encode_base64(v))))
+            .filter_map(|(k, v)| {
+                v.as_ref()
+                    .map(|v| format!("{k}={}", fmtp::encode_base64(v)))
+            })
             .collect();
         parts.join("; ")
     }

@@ -150,22 +150,35 @@ impl Sps {
         let mut max_dec_pic_buffering_minus1 = 0;
         let mut max_num_reorder_pics = 0;
         for _ in first..=sub_layers {
-            max_dec_pic_buffering_minus1 = r.read_ue_max(15, "sps_max_dec_pic_buffering_minus1 > 15")?;
+            max_dec_pic_buffering_minus1 =
+                r.read_ue_max(15, "sps_max_dec_pic_buffering_minus1 > 15")?;
             max_num_reorder_pics = r.read_ue_max(15, "sps_max_num_reorder_pics > 15")?;
             let _sps_max_latency_increase_plus1 = r.read_ue()?;
         }
 
-        let chroma_array_type = if separate_colour_plane_flag { 0 } else { chroma_format_idc };
-        let sub_width_c = if chroma_array_type == 1 || chroma_array_type == 2 { 2 } else { 1 };
+        let chroma_array_type = if separate_colour_plane_flag {
+            0
+        } else {
+            chroma_format_idc
+        };
+        let sub_width_c = if chroma_array_type == 1 || chroma_array_type == 2 {
+            2
+        } else {
+            1
+        };
         let sub_height_c = if chroma_array_type == 1 { 2 } else { 1 };
         let crop_w = sub_width_c * (window[0] + window[1]);
         let crop_h = sub_height_c * (window[2] + window[3]);
         if crop_w >= pic_width || crop_h >= pic_height {
-            return Err(CodecError::Invalid("SPS conformance window larger than the picture"));
+            return Err(CodecError::Invalid(
+                "SPS conformance window larger than the picture",
+            ));
         }
 
         // Everything after this point only matters for the VUI timing information.
-        let timing = parse_tail(&mut r, log2_max_pic_order_cnt_lsb).ok().flatten();
+        let timing = parse_tail(&mut r, log2_max_pic_order_cnt_lsb)
+            .ok()
+            .flatten();
         Ok(Sps {
             sps_video_parameter_set_id,
             sps_max_sub_layers_minus1,
@@ -206,7 +219,10 @@ impl Sps {
 }
 
 /// Parses the SPS from the coding block sizes to the VUI timing information.
-fn parse_tail(r: &mut BitReader<'_>, log2_max_poc_lsb: u32) -> Result<Option<VuiTiming>, CodecError> {
+fn parse_tail(
+    r: &mut BitReader<'_>,
+    log2_max_poc_lsb: u32,
+) -> Result<Option<VuiTiming>, CodecError> {
     for _ in 0..6 {
         // log2_min_luma_coding_block_size_minus3 … max_transform_hierarchy_depth_intra
         let _ = r.read_ue()?;
@@ -269,7 +285,10 @@ fn parse_tail(r: &mut BitReader<'_>, log2_max_poc_lsb: u32) -> Result<Option<Vui
     }
     let num_units_in_tick = r.read_bits(32)?;
     let time_scale = r.read_bits(32)?;
-    Ok(Some(VuiTiming { num_units_in_tick, time_scale }))
+    Ok(Some(VuiTiming {
+        num_units_in_tick,
+        time_scale,
+    }))
 }
 
 /// Skips scaling_list_data() (§7.3.4).
@@ -302,7 +321,9 @@ fn parse_st_ref_pic_set(
 ) -> Result<(Vec<i64>, Vec<i64>), CodecError> {
     if idx != 0 && r.read_flag()? {
         // inter_ref_pic_set_prediction_flag; in an SPS, RefRpsIdx = idx - 1.
-        let (ref_s0, ref_s1) = sets.get(idx - 1).ok_or(CodecError::Invalid("bad RPS reference"))?;
+        let (ref_s0, ref_s1) = sets
+            .get(idx - 1)
+            .ok_or(CodecError::Invalid("bad RPS reference"))?;
         let sign = r.read_flag()?;
         let abs = i64::from(r.read_ue_max(1 << 15, "abs_delta_rps_minus1 too large")?) + 1;
         let delta_rps = if sign { -abs } else { abs };

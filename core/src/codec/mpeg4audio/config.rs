@@ -7,8 +7,9 @@ use bytes::Bytes;
 
 /// samplingFrequencyIndex → Hz (ISO/IEC 14496-3 Table 1.18); 13 and 14 are reserved, 15 escapes
 /// to an explicit 24-bit frequency.
-const SAMPLE_RATES: [u32; 13] =
-    [96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350];
+const SAMPLE_RATES: [u32; 13] = [
+    96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350,
+];
 
 /// Audio object types whose config continues with a GASpecificConfig (frameLengthFlag first).
 const GA_OBJECT_TYPES: [u8; 12] = [1, 2, 3, 4, 6, 7, 17, 19, 20, 21, 22, 23];
@@ -100,7 +101,8 @@ impl AudioSpecificConfig {
 
     /// Parses the hex `config=` parameter of an fmtp value.
     pub fn from_fmtp(fmtp_value: &str) -> Result<Self, CodecError> {
-        let hex = fmtp::get(fmtp_value, "config").ok_or(CodecError::Invalid("no config in fmtp"))?;
+        let hex =
+            fmtp::get(fmtp_value, "config").ok_or(CodecError::Invalid("no config in fmtp"))?;
         Self::parse(&fmtp::decode_hex(hex)?)
     }
 

@@ -36,7 +36,12 @@ pub struct Mpeg4AudioDepacketizer {
 impl Mpeg4AudioDepacketizer {
     /// A depacketizer for the given AU header layout.
     pub fn new(params: Mpeg4AudioParams) -> Self {
-        Mpeg4AudioDepacketizer { params, aus: SmallVec::new(), size: 0, fragment: None }
+        Mpeg4AudioDepacketizer {
+            params,
+            aus: SmallVec::new(),
+            size: 0,
+            fragment: None,
+        }
     }
 
     /// A depacketizer configured from an fmtp value (see [`Mpeg4AudioParams::from_fmtp`]).
@@ -54,7 +59,9 @@ impl Mpeg4AudioDepacketizer {
         if au.is_empty() {
             return Ok(());
         }
-        if self.aus.len() >= MAX_UNITS_PER_ACCESS_UNIT || self.size.saturating_add(au.len()) > MAX_ACCESS_UNIT_SIZE {
+        if self.aus.len() >= MAX_UNITS_PER_ACCESS_UNIT
+            || self.size.saturating_add(au.len()) > MAX_ACCESS_UNIT_SIZE
+        {
             return Err(CodecError::TooLarge);
         }
         self.size += au.len();
@@ -64,7 +71,10 @@ impl Mpeg4AudioDepacketizer {
 
     /// Reads the AU header section; returns the AU sizes (`None` entries when there is no
     /// AU-size field) and where the auxiliary section / AUs start.
-    fn read_headers(&self, payload: &[u8]) -> Result<(SmallVec<[Option<usize>; 8]>, usize), CodecError> {
+    fn read_headers(
+        &self,
+        payload: &[u8],
+    ) -> Result<(SmallVec<[Option<usize>; 8]>, usize), CodecError> {
         let p = &self.params;
         let mut sizes = SmallVec::new();
         if !p.has_au_headers() {
@@ -74,12 +84,18 @@ impl Mpeg4AudioDepacketizer {
         let len_field = payload.get(..2).ok_or(CodecError::Truncated)?;
         let header_bits = usize::from(u16::from_be_bytes([len_field[0], len_field[1]]));
         let header_bytes = header_bits.div_ceil(8);
-        let section = payload.get(2..2 + header_bytes).ok_or(CodecError::Truncated)?;
+        let section = payload
+            .get(2..2 + header_bytes)
+            .ok_or(CodecError::Truncated)?;
         let mut r = BitReader::new(section);
         while r.position() < header_bits {
             let before = r.position();
             let size = r.read_bits(u32::from(p.size_length))?;
-            let index_bits = if sizes.is_empty() { p.index_length } else { p.index_delta_length };
+            let index_bits = if sizes.is_empty() {
+                p.index_length
+            } else {
+                p.index_delta_length
+            };
             r.skip_bits(usize::from(index_bits))?;
             if p.cts_delta_length > 0 && r.read_flag()? {
                 r.skip_bits(usize::from(p.cts_delta_length))?;
@@ -128,12 +144,19 @@ impl Mpeg4AudioDepacketizer {
         if f.expected_seq != seq {
             return Err(CodecError::FragmentLost);
         }
-        if self.size.saturating_add(f.buf.len()).saturating_add(data.len()) > MAX_ACCESS_UNIT_SIZE {
+        if self
+            .size
+            .saturating_add(f.buf.len())
+            .saturating_add(data.len())
+            > MAX_ACCESS_UNIT_SIZE
+        {
             return Err(CodecError::TooLarge);
         }
         f.buf.extend_from_slice(data);
         let complete = match f.total {
-            Some(total) if f.buf.len() > total => return Err(CodecError::Invalid("AU fragments exceed AU-size")),
+            Some(total) if f.buf.len() > total => {
+                return Err(CodecError::Invalid("AU fragments exceed AU-size"))
+            }
             Some(total) => f.buf.len() == total,
             None => packet.header.marker,
         };
@@ -183,7 +206,12 @@ impl Depacketizer for Mpeg4AudioDepacketizer {
 
 impl Mpeg4AudioDepacketizer {
     /// Keeps the AUs of a packet that does not continue a fragment, or starts a fragment.
-    fn push_aus(&mut self, packet: &RtpPacket, start: usize, sizes: &[Option<usize>]) -> Result<(), CodecError> {
+    fn push_aus(
+        &mut self,
+        packet: &RtpPacket,
+        start: usize,
+        sizes: &[Option<usize>],
+    ) -> Result<(), CodecError> {
         let payload_len = packet.payload().len();
         let available = payload_len - start;
         let seq = packet.header.sequence_number;

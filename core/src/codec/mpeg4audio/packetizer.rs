@@ -50,7 +50,12 @@ impl Mpeg4AudioPacketizer {
         for frame in &au.data {
             if !frame.is_empty() && frame.len() <= MAX_HBR_AU_SIZE {
                 // AU-headers-length = 16 bits; AU-size (13 bits) | AU-Index 0 (3 bits).
-                let header = [0x00, 0x10, (frame.len() >> 5) as u8, ((frame.len() & 0x1f) << 3) as u8];
+                let header = [
+                    0x00,
+                    0x10,
+                    (frame.len() >> 5) as u8,
+                    ((frame.len() & 0x1f) << 3) as u8,
+                ];
                 let chunk = self.mtu_payload - header.len();
                 let count = frame.len().div_ceil(chunk);
                 for (k, piece) in frame.chunks(chunk).enumerate() {

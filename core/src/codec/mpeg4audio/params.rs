@@ -55,12 +55,14 @@ fn width(value: &str, what: &'static str) -> Result<u8, CodecError> {
 
 impl Mpeg4AudioParams {
     /// Parses an fmtp value (keys case-insensitive, leading payload type allowed). When
-    /// `sizeLength`, `indexLength` and `indexDeltaLength` are all absent the AAC-hbr values
-    /// (13/3/3) are assumed; an absent or invalid `config` leaves [`Self::config`] empty.
+    /// `sizeLength`, `indexLength` and `indexDeltaLength` are all absent, the values of the
+    /// `mode` are assumed (AAC-lbr: 6/2/2, otherwise AAC-hbr: 13/3/3); an absent or invalid
+    /// `config` leaves [`Self::config`] empty.
     pub fn from_fmtp(fmtp_value: &str) -> Result<Self, CodecError> {
         let mut p = Mpeg4AudioParams::default();
         let mut layout_given = false;
         let (mut size, mut index, mut delta) = (0, 0, 0);
+        let mut lbr = false;
         for (key, value) in fmtp::params(fmtp_value) {
             let k = key.to_ascii_lowercase();
             match k.as_str() {
@@ -85,14 +87,19 @@ impl Mpeg4AudioParams {
                 "auxiliarydatasizelength" => {
                     p.auxiliary_data_size_length = width(value, "bad auxiliaryDataSizeLength")?;
                 }
+                "mode" if value.eq_ignore_ascii_case("AAC-lbr") => lbr = true,
                 "config" => {
-                    p.config = fmtp::decode_hex(value).ok().and_then(|c| AudioSpecificConfig::parse(&c).ok());
+                    p.config = fmtp::decode_hex(value)
+                        .ok()
+                        .and_then(|c| AudioSpecificConfig::parse(&c).ok());
                 }
                 _ => {}
             }
         }
         if layout_given {
             (p.size_length, p.index_length, p.index_delta_length) = (size, index, delta);
+        } else if lbr {
+            (p.size_length, p.index_length, p.index_delta_length) = (6, 2, 2);
         }
         Ok(p)
     }
@@ -102,8 +109,10 @@ impl Mpeg4AudioParams {
     pub fn to_fmtp(&self) -> String {
         match &self.config {
             Some(c) => c.to_fmtp(),
-            None => "profile-level-id=1; mode=AAC-hbr; sizelength=13; indexlength=3; indexdeltalength=3"
-                .to_owned(),
+            None => {
+                "profile-level-id=1; mode=AAC-hbr; sizelength=13; indexlength=3; indexdeltalength=3"
+                    .to_owned()
+            }
         }
     }
 

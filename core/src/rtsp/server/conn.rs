@@ -52,7 +52,11 @@ impl Default for ServerConfig {
             limits: Limits::default(),
             read_timeout: Duration::from_secs(10),
             session_timeout: Duration::from_secs(60),
-            transports: TransportSet { udp: true, multicast: true, tcp: true },
+            transports: TransportSet {
+                udp: true,
+                multicast: true,
+                tcp: true,
+            },
             server_rtp_port: 8000,
             server_rtcp_port: 8001,
         }
@@ -128,10 +132,21 @@ pub enum Event {
 /// A question asked to the adapter, with what is needed to answer the client afterwards.
 #[derive(Debug)]
 pub(super) enum Pending {
-    Describe { cseq: u32, url: String },
-    Announce { cseq: u32, path: String, query: String, description: Arc<StreamDescription> },
+    Describe {
+        cseq: u32,
+        url: String,
+    },
+    Announce {
+        cseq: u32,
+        path: String,
+        query: String,
+        description: Arc<StreamDescription>,
+    },
     SetupRead(super::handlers::PendingSetup),
-    Play { cseq: u32, url: String },
+    Play {
+        cseq: u32,
+        url: String,
+    },
 }
 
 /// The server side of one RTSP connection.
@@ -229,14 +244,21 @@ impl ServerConnection {
                     self.close(format!("invalid request: {e}"));
                     break;
                 }
-                Ok(Parsed::Done { message: Message::Interleaved { channel, .. }, consumed }) => {
-                    Err((channel, consumed))
-                }
-                Ok(Parsed::Done { message: Message::Response(_), consumed }) => {
+                Ok(Parsed::Done {
+                    message: Message::Interleaved { channel, .. },
+                    consumed,
+                }) => Err((channel, consumed)),
+                Ok(Parsed::Done {
+                    message: Message::Response(_),
+                    consumed,
+                }) => {
                     // Answers to requests weir never sends (some clients answer keep-alives).
                     Ok(consumed)
                 }
-                Ok(Parsed::Done { message: Message::Request(req), consumed }) => {
+                Ok(Parsed::Done {
+                    message: Message::Request(req),
+                    consumed,
+                }) => {
                     self.handle_request(now, &req);
                     Ok(consumed)
                 }
@@ -256,12 +278,18 @@ impl ServerConnection {
     }
 
     fn handle_interleaved(&mut self, now: Instant, channel: u8, frame: Bytes) {
-        let target = self.session.as_ref().and_then(|s| s.track_of_channel(channel));
+        let target = self
+            .session
+            .as_ref()
+            .and_then(|s| s.track_of_channel(channel));
         match (target, self.session.as_mut()) {
             (Some((track, rtcp)), Some(s)) => {
                 s.last_activity = now;
                 if rtcp {
-                    self.events.push_back(Event::Rtcp { track, packet: frame });
+                    self.events.push_back(Event::Rtcp {
+                        track,
+                        packet: frame,
+                    });
                 } else if s.state == SessionState::Record {
                     match RtpPacket::parse(frame) {
                         Ok(packet) => self.events.push_back(Event::Rtp { track, packet }),
@@ -318,7 +346,11 @@ impl ServerConnection {
     pub fn handle_timeout(&mut self, now: Instant) {
         if let Some(deadline) = self.poll_timeout() {
             if now >= deadline {
-                let reason = if self.session.is_some() { "session timed out" } else { "timed out" };
+                let reason = if self.session.is_some() {
+                    "session timed out"
+                } else {
+                    "timed out"
+                };
                 self.close(reason.into());
             }
         }
@@ -358,8 +390,10 @@ impl ServerConnection {
     pub(super) fn end_session(&mut self, reason: &str) {
         if let Some(s) = self.session.take() {
             tracing::info!("[RTSP] [session {}] destroyed: {reason}", s.log_id());
-            self.events
-                .push_back(Event::SessionClosed { session: Box::new(s), reason: reason.to_owned() });
+            self.events.push_back(Event::SessionClosed {
+                session: Box::new(s),
+                reason: reason.to_owned(),
+            });
         }
     }
 
@@ -385,7 +419,13 @@ impl ServerConnection {
 
     /// Answers [`Event::Announce`].
     pub fn answer_announce(&mut self, result: Result<(), PathError>) {
-        let Some(Pending::Announce { cseq, path, query, description }) = self.pending.take() else {
+        let Some(Pending::Announce {
+            cseq,
+            path,
+            query,
+            description,
+        }) = self.pending.take()
+        else {
             return;
         };
         match result {

@@ -87,8 +87,14 @@ impl ServerConnection {
         let Some(target) = split_request_url(req.uri) else {
             return self.bad_request(Some(cseq), "invalid URL");
         };
-        self.pending = Some(Pending::Describe { cseq, url: req.uri.to_owned() });
-        self.events.push_back(Event::Describe { path: target.path, query: target.query });
+        self.pending = Some(Pending::Describe {
+            cseq,
+            url: req.uri.to_owned(),
+        });
+        self.events.push_back(Event::Describe {
+            path: target.path,
+            query: target.query,
+        });
     }
 
     fn on_announce(&mut self, cseq: u32, req: &Request<'_>) {
@@ -128,7 +134,10 @@ impl ServerConnection {
             .iter()
             .flat_map(|s| s.tracks.iter())
             .filter_map(|(_, tr)| match tr {
-                TrackTransport::Tcp { rtp_channel, rtcp_channel } => Some([*rtp_channel, *rtcp_channel]),
+                TrackTransport::Tcp {
+                    rtp_channel,
+                    rtcp_channel,
+                } => Some([*rtp_channel, *rtcp_channel]),
                 _ => None,
             })
             .flatten()
@@ -146,7 +155,9 @@ impl ServerConnection {
                     }
                     return Ok(Chosen::Tcp(rtp, rtcp));
                 }
-                (LowerTransport::Udp, Some(Delivery::Multicast)) if t.multicast && role == Role::Reader => {
+                (LowerTransport::Udp, Some(Delivery::Multicast))
+                    if t.multicast && role == Role::Reader =>
+                {
                     return Ok(Chosen::Multicast);
                 }
                 (LowerTransport::Udp, Some(Delivery::Unicast) | None) if t.udp => {
@@ -167,11 +178,18 @@ impl ServerConnection {
         let Some(target) = split_request_url(req.uri) else {
             return self.bad_request(Some(cseq), "invalid URL");
         };
-        let publisher = self.session.as_ref().is_some_and(|s| s.role == Role::Publisher);
+        let publisher = self
+            .session
+            .as_ref()
+            .is_some_and(|s| s.role == Role::Publisher);
         if publisher {
             return self.on_setup_publish(cseq, req.uri, &target.rest, transport_header);
         }
-        if self.session.as_ref().is_some_and(|s| s.state != SessionState::PrePlay) {
+        if self
+            .session
+            .as_ref()
+            .is_some_and(|s| s.state != SessionState::PrePlay)
+        {
             return self.respond(455, Some(cseq), &[], &[]);
         }
         let requested_track = target.track_id.unwrap_or(0);
@@ -184,10 +202,15 @@ impl ServerConnection {
         };
         let ip = self.peer.ip();
         let transport = match chosen {
-            Chosen::Tcp(rtp_channel, rtcp_channel) => TrackTransport::Tcp { rtp_channel, rtcp_channel },
-            Chosen::Udp(client_rtp_port, client_rtcp_port) => {
-                TrackTransport::Udp { client_ip: ip, client_rtp_port, client_rtcp_port }
-            }
+            Chosen::Tcp(rtp_channel, rtcp_channel) => TrackTransport::Tcp {
+                rtp_channel,
+                rtcp_channel,
+            },
+            Chosen::Udp(client_rtp_port, client_rtcp_port) => TrackTransport::Udp {
+                client_ip: ip,
+                client_rtp_port,
+                client_rtcp_port,
+            },
             // The group is filled in from the adapter's answer.
             Chosen::Multicast => TrackTransport::Multicast(MulticastGroup {
                 address: ip,
@@ -206,7 +229,8 @@ impl ServerConnection {
         match &self.session {
             Some(s) => {
                 if s.path != target.path {
-                    return self.bad_request(Some(cseq), "tracks of different paths in one session");
+                    return self
+                        .bad_request(Some(cseq), "tracks of different paths in one session");
                 }
                 let desc = s.description.clone();
                 let groups = s.multicast_groups.clone();
@@ -246,11 +270,22 @@ impl ServerConnection {
                 None => return self.respond(461, Some(p.cseq), &[], &[]),
             }
         }
-        if self.session.as_ref().is_some_and(|s| s.transport_of(track).is_some()) {
+        if self
+            .session
+            .as_ref()
+            .is_some_and(|s| s.transport_of(track).is_some())
+        {
             return self.bad_request(Some(p.cseq), "track already set up");
         }
-        if self.session.as_ref().is_some_and(|s| s.mixes_with(&transport)) {
-            tracing::info!("{} SETUP refused: tracks with different transports", self.log_prefix);
+        if self
+            .session
+            .as_ref()
+            .is_some_and(|s| s.mixes_with(&transport))
+        {
+            tracing::info!(
+                "{} SETUP refused: tracks with different transports",
+                self.log_prefix
+            );
             return self.respond(461, Some(p.cseq), &[], &[]);
         }
         if self.session.is_none() {
@@ -273,7 +308,9 @@ impl ServerConnection {
     }
 
     fn on_setup_publish(&mut self, cseq: u32, url: &str, rest: &str, header: &str) {
-        let Some(s) = self.session.as_ref() else { return };
+        let Some(s) = self.session.as_ref() else {
+            return;
+        };
         if s.state != SessionState::PreRecord {
             return self.respond(455, Some(cseq), &[], &[]);
         }
@@ -288,7 +325,10 @@ impl ServerConnection {
             return self.bad_request(Some(cseq), "track already set up");
         }
         let transport = match self.choose_transport(header, Role::Publisher, track) {
-            Ok(Chosen::Tcp(rtp_channel, rtcp_channel)) => TrackTransport::Tcp { rtp_channel, rtcp_channel },
+            Ok(Chosen::Tcp(rtp_channel, rtcp_channel)) => TrackTransport::Tcp {
+                rtp_channel,
+                rtcp_channel,
+            },
             Ok(Chosen::Udp(client_rtp_port, client_rtcp_port)) => TrackTransport::Udp {
                 client_ip: self.peer.ip(),
                 client_rtp_port,
@@ -305,7 +345,13 @@ impl ServerConnection {
         self.add_track_and_answer(cseq, track, transport, TransportMode::Record);
     }
 
-    fn add_track_and_answer(&mut self, cseq: u32, track: usize, tr: TrackTransport, mode: TransportMode) {
+    fn add_track_and_answer(
+        &mut self,
+        cseq: u32,
+        track: usize,
+        tr: TrackTransport,
+        mode: TransportMode,
+    ) {
         let (rtp_port, rtcp_port) = (self.cfg.server_rtp_port, self.cfg.server_rtcp_port);
         let mut answer = Transport {
             profile: Profile::Avp,
@@ -322,11 +368,18 @@ impl ServerConnection {
             mode: (mode == TransportMode::Record).then_some(TransportMode::Record),
         };
         match tr {
-            TrackTransport::Tcp { rtp_channel, rtcp_channel } => {
+            TrackTransport::Tcp {
+                rtp_channel,
+                rtcp_channel,
+            } => {
                 answer.lower = LowerTransport::Tcp;
                 answer.interleaved = Some((rtp_channel, rtcp_channel));
             }
-            TrackTransport::Udp { client_rtp_port, client_rtcp_port, .. } => {
+            TrackTransport::Udp {
+                client_rtp_port,
+                client_rtcp_port,
+                ..
+            } => {
                 answer.client_port = Some((client_rtp_port, client_rtcp_port));
                 answer.server_port = Some((rtp_port, rtcp_port));
             }
@@ -362,12 +415,17 @@ impl ServerConnection {
             SessionState::PrePlay if !s.tracks.is_empty() => {}
             _ => return self.respond(455, Some(cseq), &[], &[]),
         }
-        self.pending = Some(Pending::Play { cseq, url: req.uri.to_owned() });
+        self.pending = Some(Pending::Play {
+            cseq,
+            url: req.uri.to_owned(),
+        });
         self.events.push_back(Event::Play);
     }
 
     pub(super) fn finish_play(&mut self, cseq: u32, url: &str, starts: &[PlayStart]) {
-        let Some(s) = self.session.as_mut() else { return };
+        let Some(s) = self.session.as_mut() else {
+            return;
+        };
         s.state = SessionState::Play;
         let base = url.trim_end_matches('/');
         let entries: Vec<RtpInfoEntry> = starts
@@ -380,11 +438,10 @@ impl ServerConnection {
             })
             .collect();
         tracing::info!(
-            "[RTSP] [session {}] is reading from path '{}', {} with {}",
+            "[RTSP] [session {}] is reading from path '{}', {}",
             s.log_id(),
             s.path,
             s.tracks_text(),
-            s.transport_kind().map_or("?", TrackTransport::name)
         );
         let mut info = String::new();
         if !entries.is_empty() {
@@ -411,11 +468,10 @@ impl ServerConnection {
         }
         s.state = SessionState::Record;
         tracing::info!(
-            "[RTSP] [session {}] is publishing to path '{}', {} with {}",
+            "[RTSP] [session {}] is publishing to path '{}', {}",
             s.log_id(),
             s.path,
             s.tracks_text(),
-            s.transport_kind().map_or("?", TrackTransport::name)
         );
         self.events.push_back(Event::Record);
         self.respond(200, Some(cseq), &[], &[]);

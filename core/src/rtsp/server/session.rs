@@ -110,15 +110,19 @@ impl Session {
 
     /// The transport of `track`, if it is set up.
     pub fn transport_of(&self, track: usize) -> Option<&TrackTransport> {
-        self.tracks.iter().find(|(t, _)| *t == track).map(|(_, tr)| tr)
+        self.tracks
+            .iter()
+            .find(|(t, _)| *t == track)
+            .map(|(_, tr)| tr)
     }
 
     /// The interleaved channels of `track`, if it goes over TCP.
     pub fn tcp_channels(&self, track: usize) -> Option<(u8, u8)> {
         match self.transport_of(track) {
-            Some(TrackTransport::Tcp { rtp_channel, rtcp_channel }) => {
-                Some((*rtp_channel, *rtcp_channel))
-            }
+            Some(TrackTransport::Tcp {
+                rtp_channel,
+                rtcp_channel,
+            }) => Some((*rtp_channel, *rtcp_channel)),
             _ => None,
         }
     }
@@ -127,7 +131,9 @@ impl Session {
     pub fn track_of_channel(&self, channel: u8) -> Option<(usize, bool)> {
         self.tracks.iter().find_map(|(t, tr)| match tr {
             TrackTransport::Tcp { rtp_channel, .. } if *rtp_channel == channel => Some((*t, false)),
-            TrackTransport::Tcp { rtcp_channel, .. } if *rtcp_channel == channel => Some((*t, true)),
+            TrackTransport::Tcp { rtcp_channel, .. } if *rtcp_channel == channel => {
+                Some((*t, true))
+            }
             _ => None,
         })
     }
@@ -150,6 +156,10 @@ impl Session {
             .map(|t| t.codec.display_name())
             .collect();
         let n = names.len();
-        format!("{n} track{} ({})", if n == 1 { "" } else { "s" }, names.join(", "))
+        format!(
+            "{n} track{} ({})",
+            if n == 1 { "" } else { "s" },
+            names.join(", ")
+        )
     }
 }

@@ -17,17 +17,24 @@ struct Harness {
 }
 
 impl Harness {
+    // The fake clock needs one real base instant; only offsets from it are used after that.
+    #[allow(clippy::disallowed_methods)]
     fn new(override_publisher: bool) -> Harness {
         let mut conf = PathConf::all_others();
         conf.override_publisher = override_publisher;
-        Harness { paths: PathManager::new(vec![conf]), now: Instant::now(), conns: Vec::new() }
+        Harness {
+            paths: PathManager::new(vec![conf]),
+            now: Instant::now(),
+            conns: Vec::new(),
+        }
     }
 
     fn connect(&mut self) -> usize {
         let cfg = Arc::new(ServerConfig::default());
         let peer = "127.0.0.1:40000".parse().unwrap();
         let c = ServerConnection::new(cfg, peer, self.now, 42 + self.conns.len() as u64);
-        self.conns.push((c, BytesMut::new(), Vec::new(), Vec::new()));
+        self.conns
+            .push((c, BytesMut::new(), Vec::new(), Vec::new()));
         self.conns.len() - 1
     }
 
@@ -45,8 +52,13 @@ impl Harness {
                         c.answer_describe(self.paths.describe(path));
                         answered = true;
                     }
-                    Event::Announce { path, description, .. } => {
-                        let r = self.paths.publish(path, i as u64, description.clone()).map(|_| ());
+                    Event::Announce {
+                        path, description, ..
+                    } => {
+                        let r = self
+                            .paths
+                            .publish(path, i as u64, description.clone())
+                            .map(|_| ());
                         c.answer_announce(r);
                         answered = true;
                     }
@@ -99,13 +111,29 @@ fn announce(h: &mut Harness, c: usize, path: &str) -> String {
 fn publish(h: &mut Harness, c: usize, path: &str) -> String {
     let r = announce(h, c, path);
     assert_eq!(status(&r), 200, "{r}");
-    let session = header(&r, "Session").unwrap().split(';').next().unwrap().to_owned();
+    let session = header(&r, "Session")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
     for (i, ch) in [(0, "0-1"), (1, "2-3")] {
         let r = h.send(c, format!("SETUP rtsp://127.0.0.1:8554/{path}/streamid={i} RTSP/1.0\r\nCSeq: {}\r\nSession: {session}\r\nTransport: RTP/AVP/TCP;unicast;interleaved={ch};mode=record\r\n\r\n", i + 2).as_bytes());
         assert_eq!(status(&r), 200, "{r}");
-        assert!(header(&r, "Transport").unwrap().contains(&format!("interleaved={ch}")), "{r}");
+        assert!(
+            header(&r, "Transport")
+                .unwrap()
+                .contains(&format!("interleaved={ch}")),
+            "{r}"
+        );
     }
-    let r = h.send(c, format!("RECORD rtsp://127.0.0.1:8554/{path} RTSP/1.0\r\nCSeq: 4\r\nSession: {session}\r\n\r\n").as_bytes());
+    let r = h.send(
+        c,
+        format!(
+            "RECORD rtsp://127.0.0.1:8554/{path} RTSP/1.0\r\nCSeq: 4\r\nSession: {session}\r\n\r\n"
+        )
+        .as_bytes(),
+    );
     assert_eq!(status(&r), 200, "{r}");
     session
 }
@@ -114,7 +142,10 @@ fn publish(h: &mut Harness, c: usize, path: &str) -> String {
 fn options_lists_methods() {
     let mut h = Harness::new(true);
     let c = h.connect();
-    let r = h.send(c, b"OPTIONS rtsp://127.0.0.1:8554/x RTSP/1.0\r\nCSeq: 7\r\n\r\n");
+    let r = h.send(
+        c,
+        b"OPTIONS rtsp://127.0.0.1:8554/x RTSP/1.0\r\nCSeq: 7\r\n\r\n",
+    );
     assert_eq!(status(&r), 200);
     assert_eq!(header(&r, "CSeq"), Some("7"));
     assert!(header(&r, "Public").unwrap().contains("ANNOUNCE"));
@@ -131,12 +162,21 @@ fn publish_then_read_over_tcp() {
     let mut frame = vec![b'$', 0, 0, rtp.len() as u8];
     frame.extend_from_slice(&rtp);
     h.send(p, &frame);
-    assert!(h.events(p).iter().any(|e| matches!(e, Event::Rtp { track: 0, .. })));
+    assert!(h
+        .events(p)
+        .iter()
+        .any(|e| matches!(e, Event::Rtp { track: 0, .. })));
 
     let r = h.connect();
-    let d = h.send(r, b"DESCRIBE rtsp://127.0.0.1:8554/live/cam RTSP/1.0\r\nCSeq: 1\r\n\r\n");
+    let d = h.send(
+        r,
+        b"DESCRIBE rtsp://127.0.0.1:8554/live/cam RTSP/1.0\r\nCSeq: 1\r\n\r\n",
+    );
     assert_eq!(status(&d), 200, "{d}");
-    assert_eq!(header(&d, "Content-Base"), Some("rtsp://127.0.0.1:8554/live/cam/"));
+    assert_eq!(
+        header(&d, "Content-Base"),
+        Some("rtsp://127.0.0.1:8554/live/cam/")
+    );
     assert!(d.contains("a=control:trackID=1"), "{d}");
     let s = h.send(r, b"SETUP rtsp://127.0.0.1:8554/live/cam/trackID=0 RTSP/1.0\r\nCSeq: 2\r\nTransport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n\r\n");
     assert_eq!(status(&s), 200, "{s}");
@@ -145,14 +185,29 @@ fn publish_then_read_over_tcp() {
     let id = id.split(';').next().unwrap().to_owned();
     let s2 = h.send(r, format!("SETUP rtsp://127.0.0.1:8554/live/cam/trackID=1 RTSP/1.0\r\nCSeq: 3\r\nSession: {id}\r\nTransport: RTP/AVP/TCP;unicast;interleaved=2-3\r\n\r\n").as_bytes());
     assert_eq!(status(&s2), 200, "{s2}");
-    let p2 = h.send(r, format!("PLAY rtsp://127.0.0.1:8554/live/cam/ RTSP/1.0\r\nCSeq: 4\r\nSession: {id}\r\n\r\n").as_bytes());
+    let p2 = h.send(
+        r,
+        format!(
+            "PLAY rtsp://127.0.0.1:8554/live/cam/ RTSP/1.0\r\nCSeq: 4\r\nSession: {id}\r\n\r\n"
+        )
+        .as_bytes(),
+    );
     assert_eq!(status(&p2), 200, "{p2}");
     let sess = h.conns[r].0.session().unwrap();
     assert_eq!(sess.state, SessionState::Play);
     assert_eq!(sess.tcp_channels(1), Some((2, 3)));
-    let t = h.send(r, format!("TEARDOWN rtsp://127.0.0.1:8554/live/cam/ RTSP/1.0\r\nCSeq: 5\r\nSession: {id}\r\n\r\n").as_bytes());
+    let t = h.send(
+        r,
+        format!(
+            "TEARDOWN rtsp://127.0.0.1:8554/live/cam/ RTSP/1.0\r\nCSeq: 5\r\nSession: {id}\r\n\r\n"
+        )
+        .as_bytes(),
+    );
     assert_eq!(status(&t), 200);
-    assert!(h.events(r).iter().any(|e| matches!(e, Event::SessionClosed { .. })));
+    assert!(h
+        .events(r)
+        .iter()
+        .any(|e| matches!(e, Event::SessionClosed { .. })));
 }
 
 #[test]
@@ -164,7 +219,10 @@ fn udp_setup_answers_server_ports() {
     let s = h.send(r, b"SETUP rtsp://127.0.0.1:8554/cam/trackID=0 RTSP/1.0\r\nCSeq: 2\r\nTransport: RTP/AVP;unicast;client_port=5000-5001\r\n\r\n");
     assert_eq!(status(&s), 200, "{s}");
     let t = header(&s, "Transport").unwrap();
-    assert!(t.contains("client_port=5000-5001") && t.contains("server_port=8000-8001"), "{t}");
+    assert!(
+        t.contains("client_port=5000-5001") && t.contains("server_port=8000-8001"),
+        "{t}"
+    );
 }
 
 #[test]
@@ -202,12 +260,23 @@ fn play_on_publisher_and_record_on_reader_are_455() {
     let mut h = Harness::new(true);
     let p = h.connect();
     let s = publish(&mut h, p, "cam");
-    let r = h.send(p, format!("PLAY rtsp://h/cam RTSP/1.0\r\nCSeq: 9\r\nSession: {s}\r\n\r\n").as_bytes());
+    let r = h.send(
+        p,
+        format!("PLAY rtsp://h/cam RTSP/1.0\r\nCSeq: 9\r\nSession: {s}\r\n\r\n").as_bytes(),
+    );
     assert_eq!(status(&r), 455);
     let c = h.connect();
     let s = h.send(c, b"SETUP rtsp://h/cam/trackID=0 RTSP/1.0\r\nCSeq: 1\r\nTransport: RTP/AVP/TCP;interleaved=0-1\r\n\r\n");
-    let id = header(&s, "Session").unwrap().split(';').next().unwrap().to_owned();
-    let r = h.send(c, format!("RECORD rtsp://h/cam RTSP/1.0\r\nCSeq: 2\r\nSession: {id}\r\n\r\n").as_bytes());
+    let id = header(&s, "Session")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let r = h.send(
+        c,
+        format!("RECORD rtsp://h/cam RTSP/1.0\r\nCSeq: 2\r\nSession: {id}\r\n\r\n").as_bytes(),
+    );
     assert_eq!(status(&r), 455);
 }
 
@@ -258,12 +327,23 @@ fn idle_connection_and_session_time_out() {
     h.send(r, b"SETUP rtsp://h/cam/trackID=0 RTSP/1.0\r\nCSeq: 1\r\nTransport: RTP/AVP;unicast;client_port=5000-5001\r\n\r\n");
     let d = h.conns[r].0.poll_timeout().unwrap();
     assert_eq!(d, h.now + Duration::from_secs(60));
-    h.conns[r].0.handle_udp_activity(h.now + Duration::from_secs(30));
-    assert_eq!(h.conns[r].0.poll_timeout().unwrap(), h.now + Duration::from_secs(90));
+    h.conns[r]
+        .0
+        .handle_udp_activity(h.now + Duration::from_secs(30));
+    assert_eq!(
+        h.conns[r].0.poll_timeout().unwrap(),
+        h.now + Duration::from_secs(90)
+    );
     h.conns[r].0.handle_timeout(h.now + Duration::from_secs(89));
     assert!(!h.conns[r].0.is_closing());
     h.conns[r].0.handle_timeout(h.now + Duration::from_secs(90));
     let evs: Vec<Event> = std::iter::from_fn(|| h.conns[r].0.poll_event()).collect();
-    assert!(evs.iter().any(|e| matches!(e, Event::SessionClosed { .. })), "{evs:?}");
-    assert!(evs.iter().any(|e| matches!(e, Event::Close { .. })), "{evs:?}");
+    assert!(
+        evs.iter().any(|e| matches!(e, Event::SessionClosed { .. })),
+        "{evs:?}"
+    );
+    assert!(
+        evs.iter().any(|e| matches!(e, Event::Close { .. })),
+        "{evs:?}"
+    );
 }

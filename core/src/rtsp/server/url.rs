@@ -18,7 +18,10 @@ pub struct RequestTarget {
 /// control after the query (`/path?token=x/trackID=0`); that form is handled too.
 /// Returns `None` for URLs that are not `rtsp://` / `rtsps://` or have no host part.
 pub fn split_request_url(url: &str) -> Option<RequestTarget> {
-    let lower = url.get(..8).map(str::to_ascii_lowercase).unwrap_or_default();
+    let lower = url
+        .get(..8)
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
     let after_scheme = if lower.starts_with("rtsp://") {
         &url[7..]
     } else if lower.starts_with("rtsps://") {
@@ -67,14 +70,32 @@ mod tests {
 
     #[test]
     fn splits_the_forms_clients_send() {
-        assert_eq!(t("rtsp://127.0.0.1:8554/mystream"), ("mystream".into(), "".into(), None));
-        assert_eq!(t("rtsp://h/mystream/"), ("mystream".into(), "".into(), None));
-        assert_eq!(t("rtsp://h/a/b/trackID=1"), ("a/b".into(), "".into(), Some(1)));
-        assert_eq!(t("rtsp://h/a?x=1/trackID=0"), ("a".into(), "x=1".into(), Some(0)));
-        assert_eq!(t("rtsp://h/a/trackID=0?x=1"), ("a".into(), "x=1".into(), Some(0)));
+        assert_eq!(
+            t("rtsp://127.0.0.1:8554/mystream"),
+            ("mystream".into(), "".into(), None)
+        );
+        assert_eq!(
+            t("rtsp://h/mystream/"),
+            ("mystream".into(), "".into(), None)
+        );
+        assert_eq!(
+            t("rtsp://h/a/b/trackID=1"),
+            ("a/b".into(), "".into(), Some(1))
+        );
+        assert_eq!(
+            t("rtsp://h/a?x=1/trackID=0"),
+            ("a".into(), "x=1".into(), Some(0))
+        );
+        assert_eq!(
+            t("rtsp://h/a/trackID=0?x=1"),
+            ("a".into(), "x=1".into(), Some(0))
+        );
         assert_eq!(t("RTSP://user:pw@h:1/a"), ("a".into(), "".into(), None));
         assert_eq!(t("rtsp://h"), ("".into(), "".into(), None));
-        assert_eq!(t("rtsp://h/mytrackID=1"), ("mytrackID=1".into(), "".into(), None));
+        assert_eq!(
+            t("rtsp://h/mytrackID=1"),
+            ("mytrackID=1".into(), "".into(), None)
+        );
         assert_eq!(split_request_url("http://h/a"), None);
         assert_eq!(split_request_url("*"), None);
     }
