@@ -116,11 +116,11 @@ impl std::fmt::Debug for StreamIngest {
             .field("tracks", &self.tracks.len())
             .finish()
     }
+}
 
 impl StreamIngest {
     /// Prepares ingest for the tracks of `desc`.
     pub fn new(desc: &StreamDescription, clock: WallClock) -> StreamIngest {
-        let has_video = desc.has_video();
         let tracks = desc
             .tracks
             .iter()
