@@ -34,6 +34,9 @@ pub enum CodecKind {
     H265,
     /// MPEG-4 Audio (AAC) in RFC 3640 `mpeg4-generic` AAC-hbr mode.
     Mpeg4Audio,
+    /// MPEG-4 Audio in LATM framing (RFC 6416 `MP4A-LATM`, as GStreamer sends AAC): forwarded
+    /// RTSP→RTSP untouched, not depacketized yet.
+    Mpeg4AudioLatm,
     /// Opus (RFC 7587).
     Opus,
     /// G.711 µ-law (PCMU).
@@ -51,6 +54,7 @@ impl CodecKind {
             CodecKind::H264 => "H264",
             CodecKind::H265 => "H265",
             CodecKind::Mpeg4Audio => "MPEG-4 Audio",
+            CodecKind::Mpeg4AudioLatm => "MPEG-4 Audio LATM",
             CodecKind::Opus => "Opus",
             CodecKind::G711Mu | CodecKind::G711A => "G711",
             CodecKind::Generic => "Generic",
@@ -143,6 +147,6 @@ pub fn new_depacketizer(
         }
         CodecKind::Opus => Some(Box::new(opus::OpusDepacketizer::new())),
         CodecKind::G711Mu | CodecKind::G711A => Some(Box::new(g711::G711Depacketizer::new())),
-        CodecKind::Generic => None,
+        CodecKind::Mpeg4AudioLatm | CodecKind::Generic => None,
     }
 }

@@ -64,6 +64,7 @@ fn codec_of(encoding: &str) -> CodecKind {
         "h264" => CodecKind::H264,
         "h265" => CodecKind::H265,
         "mpeg4-generic" => CodecKind::Mpeg4Audio,
+        "mp4a-latm" => CodecKind::Mpeg4AudioLatm,
         "opus" => CodecKind::Opus,
         "pcmu" => CodecKind::G711Mu,
         "pcma" => CodecKind::G711A,

@@ -250,7 +250,11 @@ pub fn assert_contiguous_run(got: &[String], source: &[String], min_frames: usiz
     }
 }
 
-/// `ffmpeg -re -stream_loop -1 -i F -c copy -f rtsp -rtsp_transport T URL`, killed on drop.
+/// Stream time after which a looping ffmpeg publisher stops by itself: a safety net
+/// for publishers orphaned by a test binary killed before its guards could run.
+pub const PUBLISH_LIMIT_SECS: &str = "300";
+
+/// `ffmpeg -re -stream_loop -1 -i F -c copy -t 300 -f rtsp -rtsp_transport T URL`, killed on drop.
 pub fn ffmpeg_publish(fixture: &Path, url: &str, transport: &str) -> ChildGuard {
     ffmpeg_publish_in(&[], fixture, url, transport)
 }
@@ -280,6 +284,8 @@ pub fn ffmpeg_publish_in(
         "0",
         "-c",
         "copy",
+        "-t",
+        PUBLISH_LIMIT_SECS,
         "-f",
         "rtsp",
         "-rtsp_transport",

@@ -86,6 +86,8 @@ pub struct RtspClient {
     cseq: u32,
     /// The session id learnt from the last SETUP (sent with later requests).
     pub session: Option<String>,
+    /// Interleaved frames that arrived while a response was awaited (oldest first, ≤ 10000).
+    pub skipped_frames: Vec<Frame>,
 }
 
 impl RtspClient {
@@ -99,6 +101,7 @@ impl RtspClient {
             buf: Vec::new(),
             cseq: 0,
             session: None,
+            skipped_frames: Vec::new(),
         }
     }
 
@@ -153,13 +156,17 @@ impl RtspClient {
         }
     }
 
-    /// Reads until a response arrives (skipping interleaved frames), or explains why none did.
+    /// Reads until a response arrives (keeping interleaved frames in `skipped_frames`),
+    /// or explains why none did.
     pub fn try_read_response(&mut self, timeout: Duration) -> Result<Response, String> {
         let deadline = Instant::now() + timeout;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.read_message(left) {
                 Ok(Some(Message::Response(r))) => return Ok(r),
+                Ok(Some(Message::Frame(f))) if self.skipped_frames.len() < 10_000 => {
+                    self.skipped_frames.push(f)
+                }
                 Ok(Some(_)) => continue,
                 Ok(None) => return Err("server closed the connection without a response".into()),
                 Err(e) => return Err(format!("no response: {e}")),
@@ -635,6 +642,9 @@ impl Drop for RawReader {
 
 fn read_loop(mut client: RtspClient, url: &str, stop: &AtomicBool, stats: &Mutex<ReaderStats>) {
     let mut last_keepalive = Instant::now();
+    for f in std::mem::take(&mut client.skipped_frames) {
+        record_frame(&mut stats.lock().unwrap_or_else(|p| p.into_inner()), f);
+    }
     while !stop.load(Ordering::Relaxed) {
         if last_keepalive.elapsed() > Duration::from_secs(4) {
             last_keepalive = Instant::now();
