@@ -28,6 +28,9 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+/// How long shutdown waits for connections to close their sessions.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// Items a reader takes from the ring per wake-up.
 pub const READ_BATCH: usize = 128;
 
@@ -81,31 +84,41 @@ impl RtspServer {
         self.bound
     }
 
-    /// Serves until `shutdown` completes, then closes every connection.
+    /// Serves until `shutdown` completes, then closes every connection (each ends its session
+    /// and logs it) and waits up to [`SHUTDOWN_GRACE`] for them.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> io::Result<()> {
         let RtspServer { hub, listener, .. } = self;
         udp::spawn_receivers(&hub);
-        let accept = async {
-            loop {
-                match listener.accept().await {
+        let mut conns = tokio::task::JoinSet::new();
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                r = listener.accept() => match r {
                     Ok((sock, peer)) => {
                         let _ = sock.set_nodelay(true);
-                        let hub = hub.clone();
-                        tokio::spawn(rtsp_conn::run(hub, sock, peer));
+                        conns.spawn(rtsp_conn::run(hub.clone(), sock, peer));
                     }
                     Err(e) => {
                         tracing::warn!("[RTSP] accept failed: {e}");
                         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
                     }
-                }
+                },
+                // Reap finished connection tasks so the set stays small.
+                Some(_) = conns.join_next(), if !conns.is_empty() => {}
+                _ = &mut shutdown => break,
             }
-        };
-        tokio::select! {
-            _ = accept => {}
-            _ = shutdown => {}
         }
-        hub.shutdown();
         tracing::info!("[RTSP] listener is closing");
+        drop(listener);
+        hub.shutdown();
+        let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
+            while conns.join_next().await.is_some() {}
+        })
+        .await;
+        if drained.is_err() {
+            tracing::warn!("[RTSP] {} connections did not close in time", conns.len());
+            conns.abort_all();
+        }
         Ok(())
     }
 }

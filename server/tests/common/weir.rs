@@ -272,6 +272,23 @@ impl Weir {
         }
     }
 
+    /// Sends `sig` ("TERM", "INT") and waits up to `timeout` for weir to exit.
+    pub fn stop_with_signal(
+        &mut self,
+        sig: &str,
+        timeout: Duration,
+    ) -> Option<std::process::ExitStatus> {
+        super::process::signal(self.child.id(), sig);
+        let deadline = std::time::Instant::now() + timeout;
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
     /// Panics (with the log) if the weir process has exited.
     pub fn assert_alive(&mut self) {
         if let Ok(Some(status)) = self.child.try_wait() {
