@@ -44,4 +44,10 @@ fi
 
 status=0
 cargo test --workspace --release 2>&1 || status=$?
+
+# Every parser's fuzz target must still build and survive a short run (FUZZ_SECONDS each; 0 skips
+# the run but still builds). Longer campaigns: FUZZ_SECONDS=600 bash scripts/fuzz.sh.
+if [ "$status" -eq 0 ]; then
+    FUZZ_SECONDS="${FUZZ_SECONDS:-10}" bash scripts/fuzz.sh 2>&1 || status=$?
+fi
 exit "$status"

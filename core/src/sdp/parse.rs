@@ -75,8 +75,13 @@ pub fn parse(input: &[u8]) -> Result<Sdp, SdpError> {
     let mut saw_session_name = false;
     for (index, raw) in input[..end].split(|&b| b == b'\n').enumerate() {
         let line = index + 1;
-        let text = String::from_utf8_lossy(raw);
-        let text = text.trim_matches(|c: char| c.is_whitespace() || c == '\0');
+        let mut text = String::from_utf8_lossy(raw);
+        // NUL is never meaningful in SDP (some cameras pad with it); the writer drops it too,
+        // so dropping it here keeps parse → write → parse stable.
+        if text.contains('\0') {
+            text = text.replace('\0', "").into();
+        }
+        let text = text.trim();
         let bytes = text.as_bytes();
         if bytes.len() < 2 || bytes[1] != b'=' {
             continue;
@@ -282,5 +287,23 @@ mod tests {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod fuzz_regressions {
+    use super::parse;
+
+    /// Found by the `sdp` fuzz target: NULs inside an `m=` token made parse → write → parse
+    /// unstable (the writer drops NUL, leaving an empty protocol token).
+    #[test]
+    fn nul_inside_media_tokens_round_trips() {
+        let input = b"u\xc1\n\x00\x0bm=\xff\xef\t2\t\x00\x00\x00\t\t\x00 \x00A=\n";
+        let sdp = parse(input).unwrap();
+        let mut once = String::new();
+        sdp.write(&mut once);
+        let mut twice = String::new();
+        parse(once.as_bytes()).unwrap().write(&mut twice);
+        assert_eq!(once, twice);
     }
 }
