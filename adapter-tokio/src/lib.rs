@@ -34,6 +34,18 @@ pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(3
 /// Items a reader takes from the ring per wake-up.
 pub const READ_BATCH: usize = 128;
 
+/// 64 random bits from the OS (session ids, SSRCs); falls back to the clock if the OS fails.
+pub(crate) fn random_seed() -> u64 {
+    let mut b = [0u8; 8];
+    if getrandom::fill(&mut b).is_err() {
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        return t.as_nanos() as u64;
+    }
+    u64::from_le_bytes(b)
+}
+
 /// The addresses the server actually listens on (ports resolved when configured as 0).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BoundAddresses {

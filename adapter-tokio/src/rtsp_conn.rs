@@ -4,7 +4,7 @@
 use crate::hub::{lock, Activity, Hub, UdpRoute};
 use crate::stream::SharedStream;
 use crate::writev::write_all_vectored;
-use crate::READ_BATCH;
+use crate::{random_seed, READ_BATCH};
 use bytes::BytesMut;
 use smallvec::SmallVec;
 use std::io::IoSlice;
@@ -60,18 +60,6 @@ struct Conn {
     out: Vec<u8>,
     batch: Vec<StreamItem>,
     headers: Vec<[u8; 4]>,
-}
-
-fn random_seed() -> u64 {
-    let mut b = [0u8; 8];
-    if getrandom::fill(&mut b).is_err() {
-        // Fall back to the clock; ids stay unique per connection, only less unpredictable.
-        let t = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default();
-        return t.as_nanos() as u64;
-    }
-    u64::from_le_bytes(b)
 }
 
 /// Serves one RTSP connection until it closes.

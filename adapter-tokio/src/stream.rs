@@ -52,7 +52,7 @@ impl SharedStream {
             publisher_id,
             ring: Mutex::new(Ring::new(capacity, start_tracks)),
             ingest: Mutex::new(Ingest {
-                ingest: StreamIngest::new(&description, clock),
+                ingest: StreamIngest::new(&description, clock, crate::random_seed()),
                 scratch: Vec::with_capacity(16),
             }),
             description,

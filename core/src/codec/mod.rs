@@ -112,6 +112,73 @@ pub struct AccessUnit {
     pub data: SmallVec<[Bytes; 4]>,
 }
 
+/// Turns access units into RTP packets (for sources that are not RTP, such as RTMP).
+pub trait Packetizer: Send {
+    /// Appends the packets of `au` (marker on the last one) stamped with `rtp_timestamp`.
+    fn packetize(&mut self, au: &AccessUnit, rtp_timestamp: u32, out: &mut Vec<RtpPacket>);
+}
+
+macro_rules! impl_packetizer {
+    ($($t:ty),*) => {$(
+        impl Packetizer for $t {
+            fn packetize(&mut self, au: &AccessUnit, rtp_timestamp: u32, out: &mut Vec<RtpPacket>) {
+                <$t>::packetize(self, au, rtp_timestamp, out)
+            }
+        }
+    )*};
+}
+
+impl_packetizer!(
+    h264::H264Packetizer,
+    h265::H265Packetizer,
+    mpeg4audio::Mpeg4AudioPacketizer,
+    opus::OpusPacketizer,
+    g711::G711Packetizer
+);
+
+/// The packetizer of `codec`, or `None` when weir cannot packetize it.
+pub fn new_packetizer(
+    codec: CodecKind,
+    payload_type: u8,
+    ssrc: crate::rtp::Ssrc,
+    initial_seq: crate::rtp::SeqNo,
+) -> Option<Box<dyn Packetizer>> {
+    let mtu = DEFAULT_MTU_PAYLOAD;
+    Some(match codec {
+        CodecKind::H264 => Box::new(h264::H264Packetizer::new(
+            payload_type,
+            ssrc,
+            initial_seq,
+            mtu,
+        )),
+        CodecKind::H265 => Box::new(h265::H265Packetizer::new(
+            payload_type,
+            ssrc,
+            initial_seq,
+            mtu,
+        )),
+        CodecKind::Mpeg4Audio => Box::new(mpeg4audio::Mpeg4AudioPacketizer::new(
+            payload_type,
+            ssrc,
+            initial_seq,
+            mtu,
+        )),
+        CodecKind::Opus => Box::new(opus::OpusPacketizer::new(
+            payload_type,
+            ssrc,
+            initial_seq,
+            mtu,
+        )),
+        CodecKind::G711Mu | CodecKind::G711A => Box::new(g711::G711Packetizer::new(
+            payload_type,
+            ssrc,
+            initial_seq,
+            mtu,
+        )),
+        CodecKind::Mpeg4AudioLatm | CodecKind::Generic => return None,
+    })
+}
+
 /// Turns the RTP packets of one access unit into that access unit.
 pub trait Depacketizer: Send {
     /// Feeds one packet of the current access unit, in arrival order.

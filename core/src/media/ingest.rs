@@ -4,9 +4,9 @@
 //! finished items go into the shared ring.
 
 use super::{StreamDescription, StreamItem, Unit};
-use crate::codec::{self, CodecKind, Depacketizer};
+use crate::codec::{self, AccessUnit, CodecKind, Depacketizer, Packetizer};
 use crate::rtcp::SenderReport;
-use crate::rtp::RtpPacket;
+use crate::rtp::{RtpPacket, SeqNo, Ssrc};
 use smallvec::SmallVec;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -66,6 +66,9 @@ struct TrackIngest {
     /// Whether units of this track are start points when the codec cannot tell.
     default_key: bool,
     depacketizer: Option<Box<dyn Depacketizer>>,
+    /// Created on the first unit pushed by a non-RTP source.
+    packetizer: Option<Box<dyn Packetizer>>,
+    payload_type: u8,
     dts: DtsKind,
     last_dts: Option<i64>,
     pending: SmallVec<[RtpPacket; 4]>,
@@ -108,6 +111,8 @@ fn new_dts_extractor(codec: CodecKind, fmtp: Option<&str>) -> DtsKind {
 pub struct StreamIngest {
     tracks: Vec<TrackIngest>,
     clock: WallClock,
+    /// Seeds the SSRCs and first sequence numbers of packetized (non-RTP) sources.
+    seed: u64,
 }
 
 impl std::fmt::Debug for StreamIngest {
@@ -119,8 +124,9 @@ impl std::fmt::Debug for StreamIngest {
 }
 
 impl StreamIngest {
-    /// Prepares ingest for the tracks of `desc`.
-    pub fn new(desc: &StreamDescription, clock: WallClock) -> StreamIngest {
+    /// Prepares ingest for the tracks of `desc`. `seed` (from a random source) picks the SSRC
+    /// and first sequence number of tracks whose source is not RTP.
+    pub fn new(desc: &StreamDescription, clock: WallClock, seed: u64) -> StreamIngest {
         let tracks = desc
             .tracks
             .iter()
@@ -136,6 +142,8 @@ impl StreamIngest {
                         && t.media.kind == "video"),
                     default_key: t.codec == CodecKind::Generic || !t.codec.is_video(),
                     depacketizer,
+                    packetizer: None,
+                    payload_type: t.payload_type,
                     dts,
                     last_dts: None,
                     pending: SmallVec::new(),
@@ -147,12 +155,66 @@ impl StreamIngest {
                 }
             })
             .collect();
-        StreamIngest { tracks, clock }
+        StreamIngest {
+            tracks,
+            clock,
+            seed,
+        }
     }
 
     /// Number of payloads the depacketizers rejected so far, per track.
     pub fn codec_errors(&self) -> impl Iterator<Item = u64> + '_ {
         self.tracks.iter().map(|t| t.codec_errors)
+    }
+
+    /// Feeds one access unit of `track` from a source that is not RTP (RTMP…): it is packetized
+    /// for RTSP readers (codecs weir cannot packetize carry no RTP packets). `pts`/`dts` are in
+    /// the track's clock rate; the RTP timestamp is `pts` modulo 2^32.
+    #[allow(clippy::too_many_arguments)]
+    pub fn push_unit(
+        &mut self,
+        now: Instant,
+        track: usize,
+        pts: i64,
+        dts: i64,
+        key: bool,
+        payload: SmallVec<[bytes::Bytes; 4]>,
+        out: &mut Vec<StreamItem>,
+    ) -> bool {
+        let clock = self.clock;
+        let seed = self
+            .seed
+            .wrapping_add((track as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let Some(t) = self.tracks.get_mut(track) else {
+            return false;
+        };
+        if t.packetizer.is_none() {
+            let ssrc = Ssrc((seed >> 32) as u32 ^ seed as u32);
+            t.packetizer = codec::new_packetizer(t.codec, t.payload_type, ssrc, SeqNo(seed as u16));
+        }
+        let mut rtp: SmallVec<[RtpPacket; 4]> = SmallVec::new();
+        if let Some(p) = t.packetizer.as_mut() {
+            let au = AccessUnit {
+                key,
+                data: payload.clone(),
+            };
+            let mut packets = Vec::new();
+            p.packetize(&au, pts as u32, &mut packets);
+            rtp.extend(packets);
+        }
+        for p in &rtp {
+            t.count_and_report(now, clock, track, p, out);
+        }
+        t.last_dts = Some(dts);
+        out.push(StreamItem::Unit(Arc::new(Unit {
+            track,
+            pts,
+            dts,
+            key,
+            payload,
+            rtp,
+        })));
+        true
     }
 
     /// Feeds one RTP packet of `track`; finished items are appended to `out`.
@@ -175,28 +237,7 @@ impl StreamIngest {
                 t.flush(track, out);
             }
         }
-        t.packets = t.packets.wrapping_add(1);
-        t.octets = t.octets.wrapping_add(packet.payload().len() as u32);
-        let due = t
-            .last_sr
-            .is_none_or(|l| now.saturating_duration_since(l) >= SENDER_REPORT_INTERVAL);
-        if due {
-            t.last_sr = Some(now);
-            let sr = SenderReport {
-                ssrc: packet.header.ssrc.0,
-                ntp_timestamp: clock.ntp_at(now),
-                rtp_timestamp: packet.header.timestamp,
-                packet_count: t.packets,
-                octet_count: t.octets,
-                reports: SmallVec::new(),
-            };
-            let mut buf = Vec::with_capacity(28);
-            sr.write_to(&mut buf);
-            out.push(StreamItem::Rtcp {
-                track,
-                packet: buf.into(),
-            });
-        }
+        t.count_and_report(now, clock, track, &packet, out);
         let marker = packet.header.marker;
         if let Some(d) = t.depacketizer.as_mut() {
             if d.push(&packet).is_err() {
@@ -212,6 +253,39 @@ impl StreamIngest {
 }
 
 impl TrackIngest {
+    /// Counts a packet for sender reports and emits one when due.
+    fn count_and_report(
+        &mut self,
+        now: Instant,
+        clock: WallClock,
+        track: usize,
+        packet: &RtpPacket,
+        out: &mut Vec<StreamItem>,
+    ) {
+        self.packets = self.packets.wrapping_add(1);
+        self.octets = self.octets.wrapping_add(packet.payload().len() as u32);
+        let due = self
+            .last_sr
+            .is_none_or(|l| now.saturating_duration_since(l) >= SENDER_REPORT_INTERVAL);
+        if due {
+            self.last_sr = Some(now);
+            let sr = SenderReport {
+                ssrc: packet.header.ssrc.0,
+                ntp_timestamp: clock.ntp_at(now),
+                rtp_timestamp: packet.header.timestamp,
+                packet_count: self.packets,
+                octet_count: self.octets,
+                reports: SmallVec::new(),
+            };
+            let mut buf = Vec::with_capacity(28);
+            sr.write_to(&mut buf);
+            out.push(StreamItem::Rtcp {
+                track,
+                packet: buf.into(),
+            });
+        }
+    }
+
     fn flush(&mut self, track: usize, out: &mut Vec<StreamItem>) {
         let Some(first) = self.pending.first() else {
             return;

@@ -55,7 +55,7 @@ fn bunny_capture_becomes_units_with_key_frames_and_monotonic_dts() {
     assert_eq!(desc.tracks[0].codec, CodecKind::Mpeg4Audio);
     assert_eq!(desc.tracks[1].codec, CodecKind::H264);
     let (base, wall) = clock();
-    let mut ingest = StreamIngest::new(&desc, wall);
+    let mut ingest = StreamIngest::new(&desc, wall, 1);
     let mut items = Vec::new();
     let frames = frames(BUNNY);
     assert_eq!(frames.len(), 371);
@@ -101,7 +101,7 @@ fn bunny_capture_becomes_units_with_key_frames_and_monotonic_dts() {
 fn reader_joining_the_bunny_ring_starts_at_an_idr() {
     let desc = StreamDescription::from_sdp(sdp_body(DESCRIBE)).unwrap();
     let (base, wall) = clock();
-    let mut ingest = StreamIngest::new(&desc, wall);
+    let mut ingest = StreamIngest::new(&desc, wall, 1);
     let mut ring = Ring::new(512, desc.start_tracks());
     let mut items = Vec::new();
     for (ch, raw) in frames(BUNNY) {
@@ -126,4 +126,87 @@ fn reader_joining_the_bunny_ring_starts_at_an_idr() {
         Some(other) => panic!("unexpected first item {other:?}"),
         None => panic!("nothing to read"),
     }
+}
+
+#[test]
+fn units_from_a_non_rtp_source_are_packetized_for_rtsp_readers() {
+    use crate::codec::{h264, new_depacketizer, Depacketizer};
+    const STREAM: &[u8] = include_bytes!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/media/4pics.264"
+    ));
+    let desc = StreamDescription::from_sdp(
+        b"v=0\r\ns=x\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=fmtp:96 packetization-mode=1\r\n",
+    )
+    .unwrap();
+    let (base, wall) = clock();
+    let mut ingest = StreamIngest::new(&desc, wall, 0x1234_5678_9abc_def0);
+    // Group the Annex-B stream into access units: a new unit starts at each slice with
+    // first_mb_in_slice == 0 (first payload bit set) or at a parameter set after a slice.
+    let nalus: Vec<Bytes> = h264::split_annexb(STREAM)
+        .map(Bytes::copy_from_slice)
+        .collect();
+    let mut aus: Vec<Vec<Bytes>> = Vec::new();
+    let mut seen_slice = false;
+    for n in nalus {
+        let t = h264::nalu_type(&n);
+        let first_slice = matches!(t, 1 | 5) && n.get(1).is_some_and(|b| b & 0x80 != 0);
+        if aus.is_empty() || (seen_slice && (first_slice || matches!(t, 7 | 8 | 9))) {
+            aus.push(Vec::new());
+            seen_slice = false;
+        }
+        seen_slice |= matches!(t, 1 | 5);
+        aus.last_mut().unwrap().push(n);
+    }
+    assert!(aus.len() >= 4, "{}", aus.len());
+    let mut items = Vec::new();
+    for (i, au) in aus.iter().enumerate() {
+        let pts = i as i64 * 3000;
+        let key = au.iter().any(|n| h264::nalu_type(n) == 5);
+        ingest.push_unit(
+            base,
+            0,
+            pts,
+            pts,
+            key,
+            au.iter().cloned().collect(),
+            &mut items,
+        );
+    }
+    let mut depack = new_depacketizer(CodecKind::H264, None, None).unwrap();
+    let mut units = 0;
+    let mut last_seq = None;
+    for item in &items {
+        let StreamItem::Unit(u) = item else { continue };
+        assert!(!u.rtp.is_empty());
+        assert!(
+            u.rtp.last().unwrap().header.marker,
+            "marker on the last packet of a unit"
+        );
+        for p in &u.rtp {
+            assert_eq!(p.header.timestamp, u.pts as u32);
+            if let Some(prev) = last_seq {
+                assert_eq!(
+                    p.header.sequence_number.0,
+                    u16::wrapping_add(prev, 1),
+                    "contiguous seq"
+                );
+            }
+            last_seq = Some(p.header.sequence_number.0);
+            depack.push(p).unwrap();
+        }
+        let back = depack.finish().unwrap();
+        assert_eq!(
+            back.data.as_slice(),
+            u.payload.as_slice(),
+            "RTP round trip of unit {units}"
+        );
+        assert_eq!(back.key, u.key);
+        units += 1;
+    }
+    assert_eq!(units, aus.len());
+    assert!(
+        items.iter().any(|i| matches!(i, StreamItem::Rtcp { .. })),
+        "a sender report too"
+    );
 }
