@@ -61,6 +61,10 @@ enum DtsKind {
 
 struct TrackIngest {
     codec: CodecKind,
+    clock_rate: u32,
+    /// Subtracted from unwrapped RTP timestamps so that units carry stream-relative times
+    /// (set from the first unit: its arrival time since the stream started).
+    rtp_offset: Option<i64>,
     /// Units end on the marker bit (video, AAC) rather than on every packet.
     group_by_marker: bool,
     /// Whether units of this track are start points when the codec cannot tell.
@@ -113,6 +117,8 @@ pub struct StreamIngest {
     clock: WallClock,
     /// Seeds the SSRCs and first sequence numbers of packetized (non-RTP) sources.
     seed: u64,
+    /// When the first packet arrived: time zero of the units' timestamps.
+    start: Option<Instant>,
 }
 
 impl std::fmt::Debug for StreamIngest {
@@ -135,6 +141,8 @@ impl StreamIngest {
                 let dts = new_dts_extractor(t.codec, t.fmtp.as_deref());
                 TrackIngest {
                     codec: t.codec,
+                    clock_rate: t.clock_rate,
+                    rtp_offset: None,
                     group_by_marker: matches!(
                         t.codec,
                         CodecKind::H264 | CodecKind::H265 | CodecKind::Mpeg4Audio
@@ -159,6 +167,7 @@ impl StreamIngest {
             tracks,
             clock,
             seed,
+            start: None,
         }
     }
 
@@ -169,7 +178,8 @@ impl StreamIngest {
 
     /// Feeds one access unit of `track` from a source that is not RTP (RTMP…): it is packetized
     /// for RTSP readers (codecs weir cannot packetize carry no RTP packets). `pts`/`dts` are in
-    /// the track's clock rate; the RTP timestamp is `pts` modulo 2^32.
+    /// the track's clock rate, on a time line common to all tracks of the source; the RTP
+    /// timestamp is `pts` modulo 2^32.
     #[allow(clippy::too_many_arguments)]
     pub fn push_unit(
         &mut self,
@@ -227,6 +237,7 @@ impl StreamIngest {
         out: &mut Vec<StreamItem>,
     ) -> bool {
         let clock = self.clock;
+        let start = *self.start.get_or_insert(now);
         let Some(t) = self.tracks.get_mut(track) else {
             return false;
         };
@@ -234,7 +245,7 @@ impl StreamIngest {
             if first.header.timestamp != packet.header.timestamp
                 || t.pending.len() >= MAX_PACKETS_PER_UNIT
             {
-                t.flush(track, out);
+                t.flush(track, now.saturating_duration_since(start), out);
             }
         }
         t.count_and_report(now, clock, track, &packet, out);
@@ -246,7 +257,7 @@ impl StreamIngest {
         }
         t.pending.push(packet);
         if !t.group_by_marker || marker {
-            t.flush(track, out);
+            t.flush(track, now.saturating_duration_since(start), out);
         }
         true
     }
@@ -286,11 +297,16 @@ impl TrackIngest {
         }
     }
 
-    fn flush(&mut self, track: usize, out: &mut Vec<StreamItem>) {
+    fn flush(&mut self, track: usize, since_start: Duration, out: &mut Vec<StreamItem>) {
         let Some(first) = self.pending.first() else {
             return;
         };
-        let pts = self.unwrapper.unwrap(first.header.timestamp);
+        let unwrapped = self.unwrapper.unwrap(first.header.timestamp);
+        let offset = *self.rtp_offset.get_or_insert_with(|| {
+            let elapsed = since_start.as_micros() as i64 * i64::from(self.clock_rate) / 1_000_000;
+            unwrapped - elapsed
+        });
+        let pts = unwrapped - offset;
         let au = self.depacketizer.as_mut().and_then(|d| d.finish());
         let (key, payload) = match au {
             Some(au) => (au.key, au.data),

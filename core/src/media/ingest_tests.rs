@@ -79,6 +79,11 @@ fn bunny_capture_becomes_units_with_key_frames_and_monotonic_dts() {
     assert_eq!(audio.len(), 102, "one unit per AAC packet");
     assert!(audio.iter().all(|u| u.key && !u.payload.is_empty()));
     assert!(video.first().unwrap().key, "the capture starts with an IDR");
+    // Units carry stream-relative times: each track's first unit sits at its arrival time.
+    let first_video_ms = video[0].pts / 90;
+    let first_audio_ms = audio[0].pts * 1000 / 12_000;
+    assert!((0..=200).contains(&first_video_ms), "{first_video_ms}");
+    assert!((0..=200).contains(&first_audio_ms), "{first_audio_ms}");
     assert!(
         video.iter().all(|u| !u.payload.is_empty()),
         "every video unit depacketized"

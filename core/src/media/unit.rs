@@ -11,7 +11,9 @@ use std::sync::Arc;
 pub struct Unit {
     /// Index of the track in the stream description.
     pub track: usize,
-    /// Presentation timestamp in the track's clock rate, unwrapped to 64 bits.
+    /// Presentation timestamp in the track's clock rate, relative to the stream's start and
+    /// comparable across tracks (for RTP sources, each track's first unit is placed at its
+    /// arrival time since the stream's first packet; RTP timestamps are unwrapped to 64 bits).
     pub pts: i64,
     /// Decoding timestamp in the track's clock rate (equal to `pts` without reordering).
     pub dts: i64,
