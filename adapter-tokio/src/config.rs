@@ -5,7 +5,22 @@ use std::time::Duration;
 use weir_core::media::PathConf;
 use weir_core::rtsp::server::ServerConfig;
 
-/// Settings of the RTSP side of the server.
+/// Settings shared by every protocol.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The path entries, in configuration order.
+    pub paths: Vec<PathConf>,
+    /// `writeTimeout`.
+    pub write_timeout: Duration,
+    /// `writeQueueSize`: the ring capacity of each stream, in units.
+    pub write_queue_size: usize,
+    /// The RTSP server (`rtsp: yes`), if enabled.
+    pub rtsp: Option<RtspSettings>,
+    /// The RTMP server (`rtmp: yes`), if enabled.
+    pub rtmp: Option<RtmpSettings>,
+}
+
+/// Settings of the RTSP server.
 #[derive(Debug, Clone)]
 pub struct RtspSettings {
     /// `rtspAddress`.
@@ -20,12 +35,15 @@ pub struct RtspSettings {
     pub multicast_rtp_port: u16,
     /// `multicastRTCPPort`.
     pub multicast_rtcp_port: u16,
-    /// `writeTimeout`.
-    pub write_timeout: Duration,
-    /// `writeQueueSize`: the ring capacity of each stream, in units.
-    pub write_queue_size: usize,
     /// The core's connection settings.
     pub core: ServerConfig,
-    /// The path entries, in configuration order.
-    pub paths: Vec<PathConf>,
+}
+
+/// Settings of the RTMP server.
+#[derive(Debug, Clone)]
+pub struct RtmpSettings {
+    /// `rtmpAddress`.
+    pub address: SocketAddr,
+    /// `readTimeout`.
+    pub read_timeout: Duration,
 }

@@ -1,9 +1,9 @@
-//! The state every connection shares: path registry, UDP routes, multicast groups, clock.
+//! The state every connection shares: path registry, clock, shutdown signal; and the RTSP
+//! server's own shared state (UDP sockets and routes, multicast groups).
 
-use crate::config::RtspSettings;
+use crate::config::{RtspSettings, Settings};
 use crate::multicast::Multicast;
 use crate::stream::SharedStream;
-use crate::BoundAddresses;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,11 +18,7 @@ use weir_core::rtsp::server::ServerConfig;
 #[derive(Clone)]
 pub(crate) enum UdpRoute {
     /// RTP of a publisher's track.
-    Publish {
-        stream: Arc<SharedStream>,
-        track: usize,
-        activity: Arc<Activity>,
-    },
+    Publish { stream: Arc<SharedStream>, track: usize, activity: Arc<Activity> },
     /// RTCP from a client (publisher or reader): only proves it is alive.
     Alive { activity: Arc<Activity> },
 }
@@ -34,7 +30,7 @@ pub(crate) struct Activity(AtomicU64);
 impl Activity {
     pub fn touch(&self, hub: &Hub) {
         let ms = hub.started.elapsed().as_millis() as u64;
-        self.0.store(ms, Ordering::Relaxed);
+        self.0.store(ms.max(1), Ordering::Relaxed);
     }
 
     pub fn last(&self, hub: &Hub) -> Option<Instant> {
@@ -47,17 +43,21 @@ impl Activity {
 
 /// Shared server state.
 pub struct Hub {
-    pub(crate) settings: RtspSettings,
-    pub(crate) core: Arc<ServerConfig>,
+    pub(crate) settings: Settings,
     pub(crate) paths: Mutex<PathManager<Arc<SharedStream>>>,
-    pub(crate) rtp_socket: Arc<UdpSocket>,
-    pub(crate) rtcp_socket: Arc<UdpSocket>,
-    pub(crate) routes: Mutex<HashMap<SocketAddr, UdpRoute>>,
-    pub(crate) multicast: Multicast,
     pub(crate) clock: WallClock,
     pub(crate) started: Instant,
     next_id: AtomicU64,
     shutdown_tx: watch::Sender<bool>,
+}
+
+/// The RTSP server's shared state.
+pub(crate) struct RtspHub {
+    pub(crate) core: Arc<ServerConfig>,
+    pub(crate) rtp_socket: Arc<UdpSocket>,
+    pub(crate) rtcp_socket: Arc<UdpSocket>,
+    pub(crate) routes: Mutex<HashMap<SocketAddr, UdpRoute>>,
+    pub(crate) multicast: Multicast,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -65,36 +65,21 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Hub {
-    pub(crate) fn new(
-        mut settings: RtspSettings,
-        bound: BoundAddresses,
-        rtp_socket: UdpSocket,
-        rtcp_socket: UdpSocket,
-    ) -> std::io::Result<Arc<Hub>> {
-        settings.core.server_rtp_port = bound.rtp.port();
-        settings.core.server_rtcp_port = bound.rtcp.port();
+    pub(crate) fn new(settings: Settings) -> Arc<Hub> {
         let started = Instant::now();
-        let unix = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default();
+        let unix = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
         let clock = WallClock {
             base: started,
             base_ntp: weir_core::rtcp::ntp_from_unix(unix.as_secs(), unix.subsec_nanos()),
         };
-        let multicast = Multicast::new(&settings, bound.rtsp.ip())?;
-        Ok(Arc::new(Hub {
-            core: Arc::new(settings.core.clone()),
+        Arc::new(Hub {
             paths: Mutex::new(PathManager::new(settings.paths.clone())),
             settings,
-            rtp_socket: Arc::new(rtp_socket),
-            rtcp_socket: Arc::new(rtcp_socket),
-            routes: Mutex::new(HashMap::new()),
-            multicast,
             clock,
             started,
             next_id: AtomicU64::new(1),
             shutdown_tx: watch::channel(false).0,
-        }))
+        })
     }
 
     pub(crate) fn next_id(&self) -> u64 {
@@ -107,5 +92,25 @@ impl Hub {
 
     pub(crate) fn shutdown(&self) {
         self.shutdown_tx.send_replace(true);
+    }
+}
+
+impl RtspHub {
+    pub(crate) fn new(
+        mut settings: RtspSettings,
+        rtsp_ip: std::net::IpAddr,
+        rtp_socket: UdpSocket,
+        rtcp_socket: UdpSocket,
+    ) -> std::io::Result<Arc<RtspHub>> {
+        settings.core.server_rtp_port = rtp_socket.local_addr()?.port();
+        settings.core.server_rtcp_port = rtcp_socket.local_addr()?.port();
+        let multicast = Multicast::new(&settings, rtsp_ip)?;
+        Ok(Arc::new(RtspHub {
+            core: Arc::new(settings.core),
+            rtp_socket: Arc::new(rtp_socket),
+            rtcp_socket: Arc::new(rtcp_socket),
+            routes: Mutex::new(HashMap::new()),
+            multicast,
+        }))
     }
 }

@@ -20,13 +20,16 @@ mod stream;
 mod udp;
 mod writev;
 
-pub use config::RtspSettings;
+pub use config::{RtmpSettings, RtspSettings, Settings};
 pub use hub::Hub;
 
+use hub::RtspHub;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
 
 /// How long shutdown waits for connections to close their sessions.
 pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(3);
@@ -47,48 +50,54 @@ pub(crate) fn random_seed() -> u64 {
 }
 
 /// The addresses the server actually listens on (ports resolved when configured as 0).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct BoundAddresses {
     /// RTSP (TCP).
-    pub rtsp: SocketAddr,
+    pub rtsp: Option<SocketAddr>,
     /// RTP (UDP).
-    pub rtp: SocketAddr,
+    pub rtp: Option<SocketAddr>,
     /// RTCP (UDP).
-    pub rtcp: SocketAddr,
+    pub rtcp: Option<SocketAddr>,
 }
 
-/// A running RTSP server.
-pub struct RtspServer {
+struct RtspListener {
+    hub: Arc<RtspHub>,
+    listener: TcpListener,
+}
+
+/// A running server: every enabled protocol's listener over one shared hub.
+pub struct Server {
     hub: Arc<Hub>,
-    listener: tokio::net::TcpListener,
+    rtsp: Option<RtspListener>,
     bound: BoundAddresses,
 }
 
-impl RtspServer {
-    /// Binds every socket (so that errors such as a port in use surface before serving) and
-    /// logs the listener line.
-    pub async fn bind(settings: RtspSettings) -> io::Result<RtspServer> {
-        let listener = tokio::net::TcpListener::bind(settings.rtsp_address).await?;
-        let rtsp = listener.local_addr()?;
-        let (rtp_socket, rtcp_socket) =
-            udp::bind_pair(settings.rtp_address, settings.rtcp_address)?;
-        let bound = BoundAddresses {
-            rtsp,
-            rtp: rtp_socket.local_addr()?,
-            rtcp: rtcp_socket.local_addr()?,
+impl Server {
+    /// Binds every socket of every enabled protocol (so that errors such as a port in use
+    /// surface before serving) and logs the listener lines.
+    pub async fn bind(settings: Settings) -> io::Result<Server> {
+        let mut bound = BoundAddresses::default();
+        let rtsp = match settings.rtsp.clone() {
+            Some(rs) => {
+                let listener = TcpListener::bind(rs.rtsp_address).await?;
+                let addr = listener.local_addr()?;
+                let (rtp, rtcp) = udp::bind_pair(rs.rtp_address, rs.rtcp_address)?;
+                bound.rtsp = Some(addr);
+                bound.rtp = Some(rtp.local_addr()?);
+                bound.rtcp = Some(rtcp.local_addr()?);
+                let mut parts = vec![format!("{addr} (TCP)")];
+                if rs.core.transports.udp {
+                    parts.push(format!("{} (UDP/RTP)", rtp.local_addr()?));
+                    parts.push(format!("{} (UDP/RTCP)", rtcp.local_addr()?));
+                }
+                tracing::info!("[RTSP] listener opened on {}", parts.join(", "));
+                let hub = RtspHub::new(rs, addr.ip(), rtp, rtcp)?;
+                Some(RtspListener { hub, listener })
+            }
+            None => None,
         };
-        let hub = Hub::new(settings, bound, rtp_socket, rtcp_socket)?;
-        let mut parts = vec![format!("{} (TCP)", bound.rtsp)];
-        if hub.settings.core.transports.udp {
-            parts.push(format!("{} (UDP/RTP)", bound.rtp));
-            parts.push(format!("{} (UDP/RTCP)", bound.rtcp));
-        }
-        tracing::info!("[RTSP] listener opened on {}", parts.join(", "));
-        Ok(RtspServer {
-            hub,
-            listener,
-            bound,
-        })
+        let hub = Hub::new(settings);
+        Ok(Server { hub, rtsp, bound })
     }
 
     /// The addresses bound.
@@ -99,38 +108,52 @@ impl RtspServer {
     /// Serves until `shutdown` completes, then closes every connection (each ends its session
     /// and logs it) and waits up to [`SHUTDOWN_GRACE`] for them.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> io::Result<()> {
-        let RtspServer { hub, listener, .. } = self;
-        udp::spawn_receivers(&hub);
-        let mut conns = tokio::task::JoinSet::new();
+        let Server { hub, rtsp, .. } = self;
+        if let Some(r) = &rtsp {
+            udp::spawn_receivers(&hub, &r.hub);
+        }
+        let mut conns = JoinSet::new();
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
-                r = listener.accept() => match r {
+                r = accept_opt(rtsp.as_ref().map(|r| &r.listener)) => match r {
                     Ok((sock, peer)) => {
                         let _ = sock.set_nodelay(true);
-                        conns.spawn(rtsp_conn::run(hub.clone(), sock, peer));
+                        let rtsp_hub = rtsp.as_ref().map(|r| r.hub.clone()).expect("accepted on it");
+                        conns.spawn(rtsp_conn::run(hub.clone(), rtsp_hub, sock, peer));
                     }
-                    Err(e) => {
-                        tracing::warn!("[RTSP] accept failed: {e}");
-                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                    }
+                    Err(e) => accept_failed("RTSP", e).await,
                 },
                 // Reap finished connection tasks so the set stays small.
                 Some(_) = conns.join_next(), if !conns.is_empty() => {}
                 _ = &mut shutdown => break,
             }
         }
-        tracing::info!("[RTSP] listener is closing");
-        drop(listener);
+        if rtsp.is_some() {
+            tracing::info!("[RTSP] listener is closing");
+        }
+        drop(rtsp);
         hub.shutdown();
         let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
             while conns.join_next().await.is_some() {}
         })
         .await;
         if drained.is_err() {
-            tracing::warn!("[RTSP] {} connections did not close in time", conns.len());
+            tracing::warn!("{} connections did not close in time", conns.len());
             conns.abort_all();
         }
         Ok(())
     }
+}
+
+async fn accept_opt(l: Option<&TcpListener>) -> io::Result<(tokio::net::TcpStream, SocketAddr)> {
+    match l {
+        Some(l) => l.accept().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn accept_failed(proto: &str, e: io::Error) {
+    tracing::warn!("[{proto}] accept failed: {e}");
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
 }

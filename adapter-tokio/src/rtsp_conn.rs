@@ -1,7 +1,7 @@
 //! One task per RTSP connection: feeds the core's `ServerConnection`, answers its questions
 //! from the hub, writes its responses, and delivers stream items to readers.
 
-use crate::hub::{lock, Activity, Hub, UdpRoute};
+use crate::hub::{lock, Activity, Hub, RtspHub, UdpRoute};
 use crate::stream::SharedStream;
 use crate::writev::write_all_vectored;
 use crate::{random_seed, READ_BATCH};
@@ -50,6 +50,7 @@ struct Publishing {
 
 struct Conn {
     hub: Arc<Hub>,
+    rtsp: Arc<RtspHub>,
     core: ServerConnection,
     reading: Option<Reading>,
     publishing: Option<Publishing>,
@@ -63,12 +64,13 @@ struct Conn {
 }
 
 /// Serves one RTSP connection until it closes.
-pub(crate) async fn run(hub: Arc<Hub>, sock: TcpStream, peer: SocketAddr) {
-    let core = ServerConnection::new(hub.core.clone(), peer, Instant::now(), random_seed());
+pub(crate) async fn run(hub: Arc<Hub>, rtsp: Arc<RtspHub>, sock: TcpStream, peer: SocketAddr) {
+    let core = ServerConnection::new(rtsp.core.clone(), peer, Instant::now(), random_seed());
     let (mut rd, mut wr) = sock.into_split();
     let mut shutdown = hub.shutdown_signal();
     let mut c = Conn {
         hub,
+        rtsp,
         core,
         reading: None,
         publishing: None,
@@ -222,7 +224,7 @@ impl Conn {
                 match r {
                     Ok(stream) => {
                         let groups = if multicast {
-                            hub.multicast
+                            self.rtsp.multicast
                                 .groups_for(&path, stream.description.tracks.len())
                         } else {
                             SmallVec::new()
@@ -255,7 +257,7 @@ impl Conn {
                     r.playing = None;
                     if r.multicast {
                         r.multicast = false;
-                        hub.multicast.remove_reader(&r.stream.path);
+                        self.rtsp.multicast.remove_reader(&r.stream.path);
                     }
                 }
                 if let Some(p) = self.publishing.as_mut() {
@@ -311,7 +313,7 @@ impl Conn {
                 };
                 if let Dest::Udp(_, rtcp) = d {
                     // Receiver reports from the reader keep its session alive.
-                    lock(&self.hub.routes).insert(
+                    lock(&self.rtsp.routes).insert(
                         *rtcp,
                         UdpRoute::Alive {
                             activity: self.activity.clone(),
@@ -334,13 +336,13 @@ impl Conn {
         });
         if multicast && !r.multicast {
             r.multicast = true;
-            self.hub.multicast.add_reader(&r.stream);
+            self.rtsp.multicast.add_reader(&r.stream);
         }
         self.core.answer_play(Ok(starts));
     }
 
     fn add_publisher_routes(&mut self, session: &Session, stream: &Arc<SharedStream>) {
-        let mut routes = lock(&self.hub.routes);
+        let mut routes = lock(&self.rtsp.routes);
         for (track, tr) in &session.tracks {
             if let TrackTransport::Udp {
                 client_ip,
@@ -458,13 +460,13 @@ impl Conn {
                     StreamItem::Unit(u) => {
                         if let Some(Dest::Udp(to, _)) = p.dests.get(u.track) {
                             for pk in &u.rtp {
-                                let _ = self.hub.rtp_socket.send_to(&pk.raw, *to).await;
+                                let _ = self.rtsp.rtp_socket.send_to(&pk.raw, *to).await;
                             }
                         }
                     }
                     StreamItem::Rtcp { track, packet } => {
                         if let Some(Dest::Udp(_, to)) = p.dests.get(*track) {
-                            let _ = self.hub.rtcp_socket.send_to(packet, *to).await;
+                            let _ = self.rtsp.rtcp_socket.send_to(packet, *to).await;
                         }
                     }
                 }
@@ -474,7 +476,7 @@ impl Conn {
 
     fn release_session(&mut self, session: &Session) {
         {
-            let mut routes = lock(&self.hub.routes);
+            let mut routes = lock(&self.rtsp.routes);
             for a in self.routes.drain(..) {
                 routes.remove(&a);
             }
@@ -489,7 +491,7 @@ impl Conn {
             Role::Reader => {
                 if let Some(r) = self.reading.take() {
                     if r.multicast {
-                        self.hub.multicast.remove_reader(&r.stream.path);
+                        self.rtsp.multicast.remove_reader(&r.stream.path);
                     }
                     lock(&self.hub.paths).remove_reader(&r.stream.path);
                 }

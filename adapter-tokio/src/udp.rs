@@ -1,6 +1,6 @@
 //! The server's UDP RTP/RTCP sockets: binding a port pair, and routing received datagrams.
 
-use crate::hub::{lock, Hub, UdpRoute};
+use crate::hub::{lock, Hub, RtspHub, UdpRoute};
 use bytes::Bytes;
 use socket2::{Domain, Protocol, Socket, Type};
 use std::io;
@@ -45,14 +45,15 @@ pub(crate) fn bind_pair(rtp: SocketAddr, rtcp: SocketAddr) -> io::Result<(UdpSoc
 }
 
 /// Starts the receive loops of the RTP and RTCP sockets.
-pub(crate) fn spawn_receivers(hub: &Arc<Hub>) {
+pub(crate) fn spawn_receivers(hub: &Arc<Hub>, rtsp: &Arc<RtspHub>) {
     for rtcp in [false, true] {
         let hub = hub.clone();
+        let rtsp = rtsp.clone();
         tokio::spawn(async move {
             let sock = if rtcp {
-                hub.rtcp_socket.clone()
+                rtsp.rtcp_socket.clone()
             } else {
-                hub.rtp_socket.clone()
+                rtsp.rtp_socket.clone()
             };
             let mut buf = vec![0u8; 65_536];
             loop {
@@ -63,7 +64,7 @@ pub(crate) fn spawn_receivers(hub: &Arc<Hub>) {
                         continue;
                     }
                 };
-                let route = lock(&hub.routes).get(&from).cloned();
+                let route = lock(&rtsp.routes).get(&from).cloned();
                 match route {
                     Some(UdpRoute::Publish {
                         stream,

@@ -76,12 +76,11 @@ fn main() -> ExitCode {
 }
 
 async fn serve(conf: config::Config) -> std::io::Result<()> {
-    if !conf.rtsp {
-        tracing::warn!("every server is disabled (rtsp: no); waiting for a signal");
-        shutdown_signal().await;
-        return Ok(());
+    let s = &conf.settings;
+    if s.rtsp.is_none() && s.rtmp.is_none() {
+        tracing::warn!("every server is disabled; waiting for a signal");
     }
-    let server = weir_tokio::RtspServer::bind(conf.rtsp_settings).await?;
+    let server = weir_tokio::Server::bind(conf.settings).await?;
     server.run(shutdown_signal()).await
 }
 

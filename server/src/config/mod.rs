@@ -13,7 +13,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 use weir_core::media::PathConf;
 use weir_core::rtsp::server::{ServerConfig, TransportSet};
-use weir_tokio::RtspSettings;
+use weir_tokio::{RtmpSettings, RtspSettings, Settings};
 
 /// MediaMTX's default configuration file, weir's embedded default.
 pub const DEFAULT_CONFIG: &str = include_str!("mediamtx.yml");
@@ -26,6 +26,8 @@ const IMPLEMENTED: &[&str] = &[
     "writeQueueSize",
     "rtsp",
     "rtspTransports",
+    "rtmp",
+    "rtmpAddress",
     "rtspAddress",
     "rtpAddress",
     "rtcpAddress",
@@ -57,10 +59,8 @@ pub enum LogLevel {
 pub struct Config {
     /// `logLevel`.
     pub log_level: LogLevel,
-    /// `rtsp`: whether the RTSP server runs.
-    pub rtsp: bool,
-    /// The RTSP server's settings.
-    pub rtsp_settings: RtspSettings,
+    /// The servers to run and their settings.
+    pub settings: Settings,
     /// Keys set to non-default values that weir does not implement yet.
     pub not_implemented: Vec<String>,
 }
@@ -230,27 +230,40 @@ pub fn load(text: Option<&str>) -> Result<Config, ConfigError> {
     let (paths, path_warnings) = load_paths(&src, &defaults, &user)?;
     not_implemented.extend(path_warnings);
 
+    let read_timeout = duration("readTimeout")?;
     let core = ServerConfig {
-        read_timeout: duration("readTimeout")?,
+        read_timeout,
         transports,
         ..ServerConfig::default()
     };
-    let rtsp_settings = RtspSettings {
-        rtsp_address: address("rtspAddress")?,
-        rtp_address: address("rtpAddress")?,
-        rtcp_address: address("rtcpAddress")?,
-        multicast_range,
-        multicast_rtp_port: uint("multicastRTPPort", 65535)? as u16,
-        multicast_rtcp_port: uint("multicastRTCPPort", 65535)? as u16,
+    let rtsp = if boolean("rtsp")? {
+        Some(RtspSettings {
+            rtsp_address: address("rtspAddress")?,
+            rtp_address: address("rtpAddress")?,
+            rtcp_address: address("rtcpAddress")?,
+            multicast_range,
+            multicast_rtp_port: uint("multicastRTPPort", 65535)? as u16,
+            multicast_rtcp_port: uint("multicastRTCPPort", 65535)? as u16,
+            core,
+        })
+    } else {
+        None
+    };
+    let rtmp = if boolean("rtmp")? {
+        Some(RtmpSettings { address: address("rtmpAddress")?, read_timeout })
+    } else {
+        None
+    };
+    let settings = Settings {
+        paths,
         write_timeout: duration("writeTimeout")?,
         write_queue_size,
-        core,
-        paths,
+        rtsp,
+        rtmp,
     };
     Ok(Config {
         log_level,
-        rtsp: boolean("rtsp")?,
-        rtsp_settings,
+        settings,
         not_implemented,
     })
 }
@@ -368,23 +381,23 @@ mod tests {
     fn embedded_default_loads_as_mediamtx_ships() {
         let c = load(None).unwrap();
         assert_eq!(c.log_level, LogLevel::Info);
-        assert_eq!(c.rtsp_settings.rtsp_address.port(), 8554);
-        assert_eq!(c.rtsp_settings.rtp_address.port(), 8000);
-        assert_eq!(c.rtsp_settings.rtcp_address.port(), 8001);
-        assert_eq!(c.rtsp_settings.multicast_rtp_port, 8002);
-        assert_eq!(c.rtsp_settings.write_queue_size, 512);
-        assert_eq!(c.rtsp_settings.paths.len(), 1);
-        assert_eq!(c.rtsp_settings.paths[0].name, "all_others");
+        assert_eq!(c.settings.rtsp.as_ref().unwrap().rtsp_address.port(), 8554);
+        assert_eq!(c.settings.rtsp.as_ref().unwrap().rtp_address.port(), 8000);
+        assert_eq!(c.settings.rtsp.as_ref().unwrap().rtcp_address.port(), 8001);
+        assert_eq!(c.settings.rtsp.as_ref().unwrap().multicast_rtp_port, 8002);
+        assert_eq!(c.settings.write_queue_size, 512);
+        assert_eq!(c.settings.paths.len(), 1);
+        assert_eq!(c.settings.paths[0].name, "all_others");
         assert!(c.not_implemented.is_empty(), "{:?}", c.not_implemented);
     }
 
     #[test]
     fn small_file_overrides_defaults() {
         let c = load(Some("rtspAddress: 127.0.0.1:0\nrtspTransports: [tcp]\npaths:\n  cam:\n    overridePublisher: no\n")).unwrap();
-        assert_eq!(c.rtsp_settings.rtsp_address, "127.0.0.1:0".parse().unwrap());
-        assert!(!c.rtsp_settings.core.transports.udp);
-        assert_eq!(c.rtsp_settings.paths[0].name, "cam");
-        assert!(!c.rtsp_settings.paths[0].override_publisher);
+        assert_eq!(c.settings.rtsp.as_ref().unwrap().rtsp_address, "127.0.0.1:0".parse().unwrap());
+        assert!(!c.settings.rtsp.as_ref().unwrap().core.transports.udp);
+        assert_eq!(c.settings.paths[0].name, "cam");
+        assert!(!c.settings.paths[0].override_publisher);
     }
 
     #[test]
