@@ -18,7 +18,11 @@ use weir_core::rtsp::server::ServerConfig;
 #[derive(Clone)]
 pub(crate) enum UdpRoute {
     /// RTP of a publisher's track.
-    Publish { stream: Arc<SharedStream>, track: usize, activity: Arc<Activity> },
+    Publish {
+        stream: Arc<SharedStream>,
+        track: usize,
+        activity: Arc<Activity>,
+    },
     /// RTCP from a client (publisher or reader): only proves it is alive.
     Alive { activity: Arc<Activity> },
 }
@@ -67,7 +71,9 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Hub {
     pub(crate) fn new(settings: Settings) -> Arc<Hub> {
         let started = Instant::now();
-        let unix = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+        let unix = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
         let clock = WallClock {
             base: started,
             base_ntp: weir_core::rtcp::ntp_from_unix(unix.as_secs(), unix.subsec_nanos()),

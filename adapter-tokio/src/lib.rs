@@ -15,6 +15,7 @@
 mod config;
 mod hub;
 mod multicast;
+mod rtmp_conn;
 mod rtsp_conn;
 mod stream;
 mod udp;
@@ -58,6 +59,8 @@ pub struct BoundAddresses {
     pub rtp: Option<SocketAddr>,
     /// RTCP (UDP).
     pub rtcp: Option<SocketAddr>,
+    /// RTMP (TCP).
+    pub rtmp: Option<SocketAddr>,
 }
 
 struct RtspListener {
@@ -65,10 +68,16 @@ struct RtspListener {
     listener: TcpListener,
 }
 
+struct RtmpListener {
+    cfg: Arc<weir_core::rtmp::RtmpServerConfig>,
+    listener: TcpListener,
+}
+
 /// A running server: every enabled protocol's listener over one shared hub.
 pub struct Server {
     hub: Arc<Hub>,
     rtsp: Option<RtspListener>,
+    rtmp: Option<RtmpListener>,
     bound: BoundAddresses,
 }
 
@@ -96,8 +105,30 @@ impl Server {
             }
             None => None,
         };
+        let rtmp = match settings.rtmp.clone() {
+            Some(rs) => {
+                let listener = TcpListener::bind(rs.address).await?;
+                let addr = listener.local_addr()?;
+                bound.rtmp = Some(addr);
+                tracing::info!("[RTMP] listener opened on {addr}");
+                let cfg = weir_core::rtmp::RtmpServerConfig {
+                    read_timeout: rs.read_timeout,
+                    ..Default::default()
+                };
+                Some(RtmpListener {
+                    cfg: Arc::new(cfg),
+                    listener,
+                })
+            }
+            None => None,
+        };
         let hub = Hub::new(settings);
-        Ok(Server { hub, rtsp, bound })
+        Ok(Server {
+            hub,
+            rtsp,
+            rtmp,
+            bound,
+        })
     }
 
     /// The addresses bound.
@@ -108,7 +139,9 @@ impl Server {
     /// Serves until `shutdown` completes, then closes every connection (each ends its session
     /// and logs it) and waits up to [`SHUTDOWN_GRACE`] for them.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> io::Result<()> {
-        let Server { hub, rtsp, .. } = self;
+        let Server {
+            hub, rtsp, rtmp, ..
+        } = self;
         if let Some(r) = &rtsp {
             udp::spawn_receivers(&hub, &r.hub);
         }
@@ -124,6 +157,14 @@ impl Server {
                     }
                     Err(e) => accept_failed("RTSP", e).await,
                 },
+                r = accept_opt(rtmp.as_ref().map(|r| &r.listener)) => match r {
+                    Ok((sock, peer)) => {
+                        let _ = sock.set_nodelay(true);
+                        let cfg = rtmp.as_ref().map(|r| r.cfg.clone()).expect("accepted on it");
+                        conns.spawn(rtmp_conn::run(hub.clone(), cfg, sock, peer));
+                    }
+                    Err(e) => accept_failed("RTMP", e).await,
+                },
                 // Reap finished connection tasks so the set stays small.
                 Some(_) = conns.join_next(), if !conns.is_empty() => {}
                 _ = &mut shutdown => break,
@@ -132,7 +173,10 @@ impl Server {
         if rtsp.is_some() {
             tracing::info!("[RTSP] listener is closing");
         }
-        drop(rtsp);
+        if rtmp.is_some() {
+            tracing::info!("[RTMP] listener is closing");
+        }
+        drop((rtsp, rtmp));
         hub.shutdown();
         let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
             while conns.join_next().await.is_some() {}

@@ -123,14 +123,14 @@ pub(crate) async fn run(hub: Arc<Hub>, rtsp: Arc<RtspHub>, sock: TcpStream, peer
     let _ = wr.shutdown().await;
 }
 
-async fn sleep_until_opt(deadline: Option<Instant>) {
+pub(crate) async fn sleep_until_opt(deadline: Option<Instant>) {
     match deadline {
         Some(d) => tokio::time::sleep_until(d.into()).await,
         None => std::future::pending().await,
     }
 }
 
-async fn changed_opt<T>(rx: Option<&mut watch::Receiver<T>>) {
+pub(crate) async fn changed_opt<T>(rx: Option<&mut watch::Receiver<T>>) {
     match rx {
         Some(rx) => {
             if rx.changed().await.is_err() {
@@ -224,7 +224,8 @@ impl Conn {
                 match r {
                     Ok(stream) => {
                         let groups = if multicast {
-                            self.rtsp.multicast
+                            self.rtsp
+                                .multicast
                                 .groups_for(&path, stream.description.tracks.len())
                         } else {
                             SmallVec::new()

@@ -67,6 +67,26 @@ impl SharedStream {
         let mut ing = lock(&self.ingest);
         let Ingest { ingest, scratch } = &mut *ing;
         ingest.push_rtp(now, track, packet, scratch);
+        self.publish_scratch(scratch);
+    }
+
+    /// Feeds one access unit from a non-RTP source (RTMP); wakes readers.
+    pub fn push_unit(
+        &self,
+        now: Instant,
+        track: usize,
+        pts: i64,
+        dts: i64,
+        key: bool,
+        payload: smallvec::SmallVec<[bytes::Bytes; 4]>,
+    ) {
+        let mut ing = lock(&self.ingest);
+        let Ingest { ingest, scratch } = &mut *ing;
+        ingest.push_unit(now, track, pts, dts, key, payload, scratch);
+        self.publish_scratch(scratch);
+    }
+
+    fn publish_scratch(&self, scratch: &mut Vec<StreamItem>) {
         if scratch.is_empty() {
             return;
         }
@@ -77,7 +97,6 @@ impl SharedStream {
             }
             ring.end_seq()
         };
-        drop(ing);
         self.seq_tx.send_replace(end);
     }
 

@@ -1,1 +1,21 @@
-//! weir-benches: criterion benches of weir's packet paths and the whole-server load generator (issue: benchmarks). Not written yet.
+//! weir-benches: the workloads of weir's packet-path microbenchmarks (issue: benchmarks).
+//!
+//! Each area module (`rtsp`, `rtp`, `codec`, `sdp`, `fanout`, `ingest`) prepares its inputs from
+//! the real data under `core/tests/data` and hands every workload to a [`Runner`]: the criterion
+//! benches in `benches/` time them, and `bench_once` runs one a fixed number of times under
+//! callgrind to count instructions per operation. One call of a workload's closure is one
+//! operation; its [`Throughput`] says how many bytes or elements that operation handles.
+//!
+//! The whole-server load generator is not written yet.
+
+pub mod codec;
+pub mod data;
+pub mod fanout;
+pub mod ingest;
+pub mod rtp;
+pub mod rtsp;
+pub mod runner;
+pub mod sdp;
+
+pub use criterion::Throughput;
+pub use runner::{all_areas, CriterionRunner, Runner};

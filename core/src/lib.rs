@@ -25,6 +25,10 @@
 //! - [`sdp`]: a lenient SDP parser (as real cameras write it) and a writer.
 //! - [`rtp`], [`rtcp`]: RTP packets and RTCP packets (SR, RR, SDES, BYE, compound).
 //! - [`codec`]: one module per codec: RTP depacketizers and DTS derivation.
+//! - [`flv`]: FLV tag bodies (RTMP audio/video messages, Enhanced RTMP included) to and from the
+//!   media model: the publisher-side demuxer and the reader-side muxer.
+//! - [`rtmp`]: RTMP: handshake, chunk stream, AMF0/AMF3, control messages and commands, and the
+//!   server connection state machine.
 //! - [`media`]: the media model: tracks, units, the per-path stream with its fan-out ring, and the
 //!   path registry.
 #![forbid(unsafe_code)]
@@ -32,8 +36,10 @@
 
 pub mod codec;
 pub mod error;
+pub mod flv;
 pub mod media;
 pub mod rtcp;
+pub mod rtmp;
 pub mod rtp;
 pub mod rtsp;
 pub mod sdp;

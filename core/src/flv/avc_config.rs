@@ -83,9 +83,8 @@ impl AvcConfig {
     pub fn to_bytes(&self) -> Bytes {
         let sps = &self.sps[..self.sps.len().min(MAX_SETS)];
         let pps = &self.pps[..self.pps.len().min(255)];
-        let mut out = Vec::with_capacity(
-            7 + sps.iter().chain(pps).map(|s| s.len() + 2).sum::<usize>(),
-        );
+        let mut out =
+            Vec::with_capacity(7 + sps.iter().chain(pps).map(|s| s.len() + 2).sum::<usize>());
         out.put_u8(1);
         out.put_u8(self.profile_indication);
         out.put_u8(self.profile_compatibility);
@@ -163,11 +162,8 @@ mod tests {
 
     #[test]
     fn builds_the_exact_record() {
-        let c = AvcConfig::from_parameter_sets(
-            Bytes::from_static(SPS),
-            Bytes::from_static(PPS),
-        )
-        .unwrap();
+        let c = AvcConfig::from_parameter_sets(Bytes::from_static(SPS), Bytes::from_static(PPS))
+            .unwrap();
         assert_eq!(&c.to_bytes()[..], RECORD);
         let back = AvcConfig::parse(&Bytes::from_static(RECORD)).unwrap();
         assert_eq!(back, c);
@@ -190,13 +186,18 @@ mod tests {
     #[test]
     fn rejects_broken_records() {
         for cut in 0..RECORD.len() {
-            assert!(AvcConfig::parse(&Bytes::copy_from_slice(&RECORD[..cut])).is_err(), "{cut}");
+            assert!(
+                AvcConfig::parse(&Bytes::copy_from_slice(&RECORD[..cut])).is_err(),
+                "{cut}"
+            );
         }
         let mut r = RECORD.to_vec();
         r[5] = 0xe0; // no SPS (the SPS bytes are then read as the PPS count…)
         assert!(AvcConfig::parse(&Bytes::from(r)).is_err());
-        assert!(AvcConfig::from_parameter_sets(Bytes::from_static(PPS), Bytes::from_static(SPS))
-            .is_err());
+        assert!(
+            AvcConfig::from_parameter_sets(Bytes::from_static(PPS), Bytes::from_static(SPS))
+                .is_err()
+        );
         assert!(AvcConfig::from_parameter_sets(Bytes::from_static(SPS), Bytes::new()).is_err());
     }
 }

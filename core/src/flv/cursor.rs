@@ -18,6 +18,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// Bytes left to read.
+    #[cfg(test)]
     pub(crate) fn remaining(&self) -> usize {
         self.data.len() - self.pos
     }

@@ -90,7 +90,10 @@ mod tests {
         v.push(0x03);
         let b = Bytes::from(v);
         let mut c = Cursor::new(&b);
-        assert_eq!(skip_mod_ex(&mut c, PACKET_MOD_EX), Ok(PACKET_CODED_FRAMES_X));
+        assert_eq!(
+            skip_mod_ex(&mut c, PACKET_MOD_EX),
+            Ok(PACKET_CODED_FRAMES_X)
+        );
         // Truncated, and endless.
         let b = Bytes::from_static(&[5, 0]);
         assert!(skip_mod_ex(&mut Cursor::new(&b), PACKET_MOD_EX).is_err());

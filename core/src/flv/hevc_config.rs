@@ -365,13 +365,13 @@ mod tests {
 
     #[test]
     fn reads_bit_depth_of_main10() {
-        // Main 10 SPS of a 10-bit x265 stream (bit depths coded as ue(2) = 011).
+        // The sample SPS turned into Main 10 with 10-bit luma and chroma: byte 23 (0xe5) ends
+        // the height with "111001", then conformance_window_flag "0" and luma ue "1" (0);
+        // rewrite as flag "0", luma ue "011" (2), chroma ue "011" (2).
         let mut sps = SPS.to_vec();
         sps[3] = 0x02; // general_profile_idc = Main 10
-        // …0x10 0xe5 0x96: after the height come conformance_window_flag 0, then the depths:
-        // replace "1" "1" (ue 0, 0) with "011" "011" (ue 2, 2).
-        sps[23] = 0xe4; // 111001 0 0 → flag 0, then 0…
-        sps[24] = 0xd9; // 1 1011 001 → …ue(2)=011, ue(2)=011, rest
+        sps[23] = 0xe4; // 111001 0 0
+        sps[24] = 0xd9; // 11 011 001
         let s = summarize_sps(&sps).unwrap();
         assert_eq!((s.bit_depth_luma_minus8, s.bit_depth_chroma_minus8), (2, 2));
         assert_eq!(s.profile_tier_level[0], 0x02);
@@ -381,7 +381,10 @@ mod tests {
     fn rejects_broken_records_and_sets() {
         let r = record();
         for cut in 0..r.len() {
-            assert!(HevcConfig::parse(&Bytes::copy_from_slice(&r[..cut])).is_err(), "{cut}");
+            assert!(
+                HevcConfig::parse(&Bytes::copy_from_slice(&r[..cut])).is_err(),
+                "{cut}"
+            );
         }
         let v = Bytes::from_static(VPS);
         let s = Bytes::from_static(SPS);

@@ -8,14 +8,17 @@
 //!   passed through whole (weir has no RTP packetizer for them yet, so their tracks are
 //!   [`crate::codec::CodecKind::Generic`] with rtpmap `AV1/90000` / `VP9/90000`).
 //! - [`FlvMuxer`] (units of any source → an RTMP reader): H.264 as legacy FLV (codec id 7), H.265
-//!   as Enhanced RTMP `hvc1`, AAC as sound format 10 (`0xAF`), Opus as Enhanced RTMP v2 `Opus`
-//!   (read by ffmpeg ≥ 6.1 and OBS ≥ 30).
+//!   as Enhanced RTMP v1 `hvc1` (read by ffmpeg ≥ 6.1), AAC as sound format 10 (`0xAF`), Opus as
+//!   Enhanced RTMP v2 `Opus` (audio FourCCs reached ffmpeg's FLV demuxer after 7.1, i.e. 8.0;
+//!   older players ignore or refuse that track).
 //!
 //! # Timestamps
 //!
 //! RTMP timestamps are milliseconds; the RTMP layer unwraps them across the 32-bit wrap into an
 //! `i64` before they get here, and wraps them again (`as u32`) when writing. Units carry
-//! timestamps in their track's clock (90 kHz video, the sample rate for AAC, 48 kHz Opus).
+//! timestamps in their track's clock (90 kHz video, the sample rate for AAC, 48 kHz Opus), on a
+//! time line common to all tracks of the stream, so the muxer converts them as they are (no
+//! per-track rebasing) and the demuxer's units share the publisher's time line.
 //!
 //! - milliseconds → clock: `floor(ms × rate / 1000)` (exact for 90 kHz and 48 kHz);
 //! - clock → milliseconds: rounded to the nearest millisecond, so clock → ms → clock moves a
@@ -41,6 +44,8 @@ mod track;
 mod video;
 
 #[cfg(test)]
+mod demux_tests;
+#[cfg(test)]
 mod real_tests;
 #[cfg(test)]
 mod test_support;
@@ -48,10 +53,10 @@ mod test_support;
 mod tests;
 
 pub use avc_config::AvcConfig;
-pub use demux::{FlvDemuxer, FlvOutput};
+pub use demux::{FlvDemuxer, FlvOutput, ANALYZE_MESSAGES, ANALYZE_MS};
 pub use hevc_config::HevcConfig;
 pub use metadata::MetaValue;
-pub use mux::{FlvMessage, FlvMuxer, Timeline};
+pub use mux::{FlvMessage, FlvMuxer};
 pub use opus_head::OpusHead;
 pub use track::{description_from_tracks, TrackInfo};
 

@@ -103,7 +103,10 @@ mod tests {
         let mut v = Vec::new();
         put_length_prefixed(&mut v, &[0x65, 1, 2]);
         assert_eq!(v, [0, 0, 0, 3, 0x65, 1, 2]);
-        assert_eq!(to_rbsp(&[0, 0, 3, 1, 0, 0, 3, 0, 0, 3], 100), [0, 0, 1, 0, 0, 0, 0]);
+        assert_eq!(
+            to_rbsp(&[0, 0, 3, 1, 0, 0, 3, 0, 0, 3], 100),
+            [0, 0, 1, 0, 0, 0, 0]
+        );
         assert_eq!(to_rbsp(&[1, 2, 3], 2), [1, 2]);
     }
 }

@@ -47,13 +47,17 @@ pub enum PathError {
     AlreadyPublishing(String),
     /// The path has `maxReaders` readers already.
     TooManyReaders(String),
+    /// The path's stream has no track the reader's protocol can carry.
+    NoCompatibleTracks(String),
 }
 
 impl PathError {
     /// The RTSP status this error is answered with (as MediaMTX answers it).
     pub fn rtsp_status(&self) -> u16 {
         match self {
-            PathError::InvalidName(_) | PathError::AlreadyPublishing(_) => 400,
+            PathError::InvalidName(_)
+            | PathError::AlreadyPublishing(_)
+            | PathError::NoCompatibleTracks(_) => 400,
             PathError::NotConfigured(_) | PathError::NoOnePublishing(_) => 404,
             PathError::TooManyReaders(_) => 503,
         }
@@ -70,6 +74,12 @@ impl std::fmt::Display for PathError {
                 write!(f, "someone is already publishing to path '{p}'")
             }
             PathError::TooManyReaders(p) => write!(f, "path '{p}' has too many readers"),
+            PathError::NoCompatibleTracks(p) => {
+                write!(
+                    f,
+                    "the stream on path '{p}' has no track this protocol can carry"
+                )
+            }
         }
     }
 }
@@ -148,6 +158,17 @@ impl<S: Clone> PathManager<S> {
             .and_then(|p| p.publisher.as_ref())
             .map(|(_, s)| s.clone())
             .ok_or_else(|| PathError::NoOnePublishing(name.to_owned()))
+    }
+
+    /// Whether a new publisher could take `name` now (for protocols that learn their tracks
+    /// only after the publish request, such as RTMP; [`Self::publish`] decides for real).
+    pub fn can_publish(&self, name: &str) -> Result<(), PathError> {
+        let (_, conf) = self.find_conf(name)?;
+        let busy = self.paths.get(name).is_some_and(|p| p.publisher.is_some());
+        if busy && !conf.override_publisher {
+            return Err(PathError::AlreadyPublishing(name.to_owned()));
+        }
+        Ok(())
     }
 
     /// Makes `id` the publisher of `name` with `stream`.

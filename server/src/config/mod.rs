@@ -250,7 +250,10 @@ pub fn load(text: Option<&str>) -> Result<Config, ConfigError> {
         None
     };
     let rtmp = if boolean("rtmp")? {
-        Some(RtmpSettings { address: address("rtmpAddress")?, read_timeout })
+        Some(RtmpSettings {
+            address: address("rtmpAddress")?,
+            read_timeout,
+        })
     } else {
         None
     };
@@ -394,7 +397,10 @@ mod tests {
     #[test]
     fn small_file_overrides_defaults() {
         let c = load(Some("rtspAddress: 127.0.0.1:0\nrtspTransports: [tcp]\npaths:\n  cam:\n    overridePublisher: no\n")).unwrap();
-        assert_eq!(c.settings.rtsp.as_ref().unwrap().rtsp_address, "127.0.0.1:0".parse().unwrap());
+        assert_eq!(
+            c.settings.rtsp.as_ref().unwrap().rtsp_address,
+            "127.0.0.1:0".parse().unwrap()
+        );
         assert!(!c.settings.rtsp.as_ref().unwrap().core.transports.udp);
         assert_eq!(c.settings.paths[0].name, "cam");
         assert!(!c.settings.paths[0].override_publisher);

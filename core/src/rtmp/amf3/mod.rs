@@ -9,7 +9,7 @@
 //! complex values (the object table) are kept as [`Amf3Value::Reference`] rather than expanded,
 //! so a message cannot blow up through them. There is no AMF3 writer: weir answers in AMF0.
 
-use super::amf0::{AmfError, AmfErrorKind, AmfLimits, Amf0Value, Budget};
+use super::amf0::{Amf0Value, AmfError, AmfErrorKind, AmfLimits, Budget};
 
 /// One AMF3 value.
 #[derive(Debug, Clone, PartialEq)]

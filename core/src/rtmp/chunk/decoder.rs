@@ -111,7 +111,11 @@ impl ChunkDecoder {
         loop {
             let streams = &self.streams;
             let parsed = ChunkHeader::parse(&buf[..], |csid| match streams.get(&csid) {
-                Some(StreamState { ext: Some(v), partial, .. }) => {
+                Some(StreamState {
+                    ext: Some(v),
+                    partial,
+                    ..
+                }) => {
                     if partial.is_some() {
                         Type3Extended::IfEquals(*v)
                     } else {

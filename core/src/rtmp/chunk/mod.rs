@@ -81,7 +81,10 @@ impl std::fmt::Display for ChunkError {
                 write!(f, "chunk stream {c} continues a header it never sent")
             }
             ChunkError::UnexpectedHeader(c) => {
-                write!(f, "chunk stream {c} starts a message before finishing the previous one")
+                write!(
+                    f,
+                    "chunk stream {c} starts a message before finishing the previous one"
+                )
             }
             ChunkError::MessageTooLarge(n) => write!(f, "message of {n} bytes is too large"),
             ChunkError::TooManyStreams => write!(f, "too many messages assembled at once"),
