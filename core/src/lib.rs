@@ -29,6 +29,7 @@
 //!   media model: the publisher-side demuxer and the reader-side muxer.
 //! - [`rtmp`]: RTMP: handshake, chunk stream, AMF0/AMF3, control messages and commands, and the
 //!   server connection state machine.
+//! - [`mpegts`]: the MPEG-TS muxer (PAT/PMT, PES, PCR, ADTS) for HLS segments.
 //! - [`media`]: the media model: tracks, units, the per-path stream with its fan-out ring, and the
 //!   path registry.
 #![forbid(unsafe_code)]
@@ -38,6 +39,7 @@ pub mod codec;
 pub mod error;
 pub mod flv;
 pub mod media;
+pub mod mpegts;
 pub mod rtcp;
 pub mod rtmp;
 pub mod rtp;
