@@ -61,7 +61,9 @@ impl AdtsConfig {
         Some([
             0xFF,
             0xF1, // syncword end, ID 0 (MPEG-4), layer 0, protection_absent 1
-            ((self.profile & 0x03) << 6) | ((self.sampling_frequency_index & 0x0F) << 2) | (ch >> 2),
+            ((self.profile & 0x03) << 6)
+                | ((self.sampling_frequency_index & 0x0F) << 2)
+                | (ch >> 2),
             ((ch & 0x03) << 6) | ((len >> 11) as u8 & 0x03),
             (len >> 3) as u8,
             ((len as u8 & 0x07) << 5) | 0x1F,
@@ -106,7 +108,12 @@ mod tests {
         assert!(c.header(usize::MAX).is_none());
         // 8 channels (configuration 7).
         let eight = AudioSpecificConfig::parse(&[0x11, 0xB8]).unwrap();
-        assert_eq!(AdtsConfig::from_config(&eight).unwrap().channel_configuration, 7);
+        assert_eq!(
+            AdtsConfig::from_config(&eight)
+                .unwrap()
+                .channel_configuration,
+            7
+        );
         let h = AdtsConfig::from_config(&eight).unwrap().header(0).unwrap();
         assert_eq!((h[2] & 1, h[3] >> 6), (1, 3));
         // Explicit 12345 Hz: no index.

@@ -11,7 +11,11 @@ use crate::media::Unit;
 use bytes::Bytes;
 
 /// Writes `units` (already in muxing order) through a fresh muxer into a temporary file.
-fn mux_to_file(desc: &crate::media::StreamDescription, units: &[Unit], name: &str) -> std::path::PathBuf {
+fn mux_to_file(
+    desc: &crate::media::StreamDescription,
+    units: &[Unit],
+    name: &str,
+) -> std::path::PathBuf {
     let mut mux = TsMuxer::new(desc).unwrap();
     let mut out = Vec::new();
     for u in units {
@@ -41,7 +45,10 @@ fn h264_and_aac_read_by_ffprobe() {
         TestTrack {
             kind: "audio",
             rtpmap: "mpeg4-generic/44100/2",
-            fmtp: Some("mode=AAC-hbr; sizelength=13; indexlength=3; indexdeltalength=3; config=1210".into()),
+            fmtp: Some(
+                "mode=AAC-hbr; sizelength=13; indexlength=3; indexdeltalength=3; config=1210"
+                    .into(),
+            ),
         },
     ]);
     let mut units = Vec::new();
@@ -71,12 +78,20 @@ fn h264_and_aac_read_by_ffprobe() {
     assert_eq!(video.len(), 4, "{packets:#?}");
     for (k, p) in video.iter().enumerate() {
         let t = 90_000 + 3600 * k as i64;
-        assert_eq!((p.pts, p.dts, p.key), (Some(t), Some(t), k == 0), "video {k}: {p:?}");
+        assert_eq!(
+            (p.pts, p.dts, p.key),
+            (Some(t), Some(t), k == 0),
+            "video {k}: {p:?}"
+        );
     }
     assert_eq!(audio.len(), 7, "{packets:#?}");
     for (k, p) in audio.iter().enumerate() {
         let t = 90_000 + 1024 * 90_000 * k as i64 / 44_100;
-        assert_eq!((p.pts, p.dts, p.key), (Some(t), Some(t), true), "audio {k}: {p:?}");
+        assert_eq!(
+            (p.pts, p.dts, p.key),
+            (Some(t), Some(t), true),
+            "audio {k}: {p:?}"
+        );
         // 1024 samples at 44.1 kHz in the 90 kHz clock.
         assert!(matches!(p.duration, Some(2089 | 2090)), "audio {k}: {p:?}");
         assert_eq!(p.size, aac.len() + 7, "audio {k}: {p:?}");
@@ -110,7 +125,11 @@ fn h265_with_b_frames_read_by_ffprobe() {
     assert_eq!(packets.len(), units.len(), "{packets:#?}");
     let mut prev_dts = i64::MIN;
     for (k, (p, u)) in packets.iter().zip(&units).enumerate() {
-        assert_eq!((p.pts, p.dts, p.key), (Some(u.pts), Some(u.dts), u.key), "AU {k}: {p:?}");
+        assert_eq!(
+            (p.pts, p.dts, p.key),
+            (Some(u.pts), Some(u.dts), u.key),
+            "AU {k}: {p:?}"
+        );
         assert!(u.dts > prev_dts, "AU {k}: DTS must increase");
         prev_dts = u.dts;
     }
@@ -127,7 +146,15 @@ fn opus_read_by_ffprobe() {
         fmtp: Some("sprop-stereo=1".into()),
     }]);
     let units: Vec<Unit> = (0..10)
-        .map(|k| unit(0, 48_000 + k * duration, 48_000 + k * duration, true, &[packet.clone()]))
+        .map(|k| {
+            unit(
+                0,
+                48_000 + k * duration,
+                48_000 + k * duration,
+                true,
+                &[packet.clone()],
+            )
+        })
         .collect();
     let path = mux_to_file(&desc, &units, "opus.ts");
     assert_eq!(probe_codecs(&path), ["opus"]);
@@ -135,7 +162,11 @@ fn opus_read_by_ffprobe() {
     assert_eq!(packets.len(), 10, "{packets:#?}");
     for (k, p) in packets.iter().enumerate() {
         let t = 90_000 + k as i64 * duration * 90_000 / 48_000;
-        assert_eq!((p.pts, p.size), (Some(t), packet.len()), "packet {k}: {p:?}");
+        assert_eq!(
+            (p.pts, p.size),
+            (Some(t), packet.len()),
+            "packet {k}: {p:?}"
+        );
     }
     let _ = std::fs::remove_file(&path);
 }

@@ -101,7 +101,12 @@ fn elementary(
                 .map_err(|what| MuxError::InvalidConfig { track, what })?;
             let id = STREAM_ID_AUDIO | (*audios & 0x1F);
             *audios = audios.wrapping_add(1);
-            (Payload::Aac(adts), id, psi::STREAM_TYPE_AAC_ADTS, Vec::new())
+            (
+                Payload::Aac(adts),
+                id,
+                psi::STREAM_TYPE_AAC_ADTS,
+                Vec::new(),
+            )
         }
         CodecKind::Opus => {
             let channels = t.channels.unwrap_or(2);
@@ -113,8 +118,24 @@ fn elementary(
             }
             // registration_descriptor "Opus", then the DVB extension descriptor carrying the
             // Opus audio descriptor (extension tag 0x80) with its channel_config_code.
-            let d = vec![0x05, 4, b'O', b'p', b'u', b's', 0x7F, 2, 0x80, channels as u8];
-            (Payload::Opus, STREAM_ID_PRIVATE_1, psi::STREAM_TYPE_PRIVATE_PES, d)
+            let d = vec![
+                0x05,
+                4,
+                b'O',
+                b'p',
+                b'u',
+                b's',
+                0x7F,
+                2,
+                0x80,
+                channels as u8,
+            ];
+            (
+                Payload::Opus,
+                STREAM_ID_PRIVATE_1,
+                psi::STREAM_TYPE_PRIVATE_PES,
+                d,
+            )
         }
         _ => return Ok(None),
     };

@@ -150,7 +150,13 @@ mod tests {
         assert_eq!(out.len(), PACKET_SIZE);
         assert_eq!(&out[..5], &[0x47, 0x41, 0x01, 0x30, 0x00]);
         let mut out = Vec::new();
-        write_pes(&mut out, 0x101, &mut cc, &[1; 184 + 182], FirstPacket::default());
+        write_pes(
+            &mut out,
+            0x101,
+            &mut cc,
+            &[1; 184 + 182],
+            FirstPacket::default(),
+        );
         assert_eq!(out.len(), 2 * PACKET_SIZE);
         assert_eq!(&out[..4], &[0x47, 0x41, 0x01, 0x11]);
         // Second packet: 182 bytes of payload, a 2-byte adaptation field (length 1, flags 0).

@@ -88,8 +88,14 @@ mod tests {
         assert_eq!(to_90khz(1024, 44_100), 2089); // 2089.79 rounded down
         assert_eq!(to_90khz(-1, 90_000), TIMESTAMP_WRAP - 1);
         assert_eq!(to_90khz(1 << 33, 90_000), 0);
-        assert_eq!(to_90khz(i64::MAX, 1), (i128::from(i64::MAX) * 90_000 % (1i128 << 33)) as u64);
-        assert_eq!(to_90khz(i64::MIN, 7), to_90khz(i64::MIN, 7) % TIMESTAMP_WRAP);
+        assert_eq!(
+            to_90khz(i64::MAX, 1),
+            (i128::from(i64::MAX) * 90_000 % (1i128 << 33)) as u64
+        );
+        assert_eq!(
+            to_90khz(i64::MIN, 7),
+            to_90khz(i64::MIN, 7) % TIMESTAMP_WRAP
+        );
         assert_eq!(to_90khz(5, 0), 5);
     }
 

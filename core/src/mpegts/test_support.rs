@@ -28,7 +28,10 @@ pub(crate) fn description(tracks: &[TestTrack<'_>]) -> StreamDescription {
     let mut sdp = String::from("v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=x\r\nt=0 0\r\n");
     for (i, t) in tracks.iter().enumerate() {
         let pt = 96 + i;
-        sdp += &format!("m={} 0 RTP/AVP {pt}\r\na=rtpmap:{pt} {}\r\n", t.kind, t.rtpmap);
+        sdp += &format!(
+            "m={} 0 RTP/AVP {pt}\r\na=rtpmap:{pt} {}\r\n",
+            t.kind, t.rtpmap
+        );
         if let Some(f) = &t.fmtp {
             sdp += &format!("a=fmtp:{pt} {f}\r\n");
         }
@@ -159,7 +162,11 @@ pub(crate) fn ffprobe(path: &std::path::Path, args: &[&str]) -> String {
             panic!("running ffprobe failed ({e}): install FFmpeg (apt-get install ffmpeg)")
         });
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "ffprobe failed on {}: {stderr}", path.display());
+    assert!(
+        out.status.success(),
+        "ffprobe failed on {}: {stderr}",
+        path.display()
+    );
     String::from_utf8(out.stdout).expect("ffprobe writes UTF-8")
 }
 

@@ -126,7 +126,11 @@ pub(super) fn write_access_unit(
             out.extend_from_slice(&START_CODE);
             out.extend_from_slice(aud);
         }
-        for set in codec.required().iter().filter_map(|&s| params.sets[s].as_ref()) {
+        for set in codec
+            .required()
+            .iter()
+            .filter_map(|&s| params.sets[s].as_ref())
+        {
             out.extend_from_slice(&START_CODE);
             out.extend_from_slice(set);
         }
@@ -161,17 +165,38 @@ mod tests {
         ));
         assert_eq!(
             out,
-            [0, 0, 0, 1, 0x09, 0xF0, 0, 0, 0, 1, 0x67, 1, 0, 0, 0, 1, 0x68, 2, 0, 0, 0, 1, 0x65, 9]
+            [
+                0, 0, 0, 1, 0x09, 0xF0, 0, 0, 0, 1, 0x67, 1, 0, 0, 0, 1, 0x68, 2, 0, 0, 0, 1, 0x65,
+                9
+            ]
         );
         // A non-key frame gets the delimiter only; an existing delimiter is kept.
         out.clear();
-        write_access_unit(VideoCodec::H264, &mut params, &[b(&[0x41, 7])], false, &mut out);
+        write_access_unit(
+            VideoCodec::H264,
+            &mut params,
+            &[b(&[0x41, 7])],
+            false,
+            &mut out,
+        );
         assert_eq!(out, [0, 0, 0, 1, 0x09, 0xF0, 0, 0, 0, 1, 0x41, 7]);
         out.clear();
-        write_access_unit(VideoCodec::H264, &mut params, &[b(&[0x09, 0x10]), b(&[0x41])], false, &mut out);
+        write_access_unit(
+            VideoCodec::H264,
+            &mut params,
+            &[b(&[0x09, 0x10]), b(&[0x41])],
+            false,
+            &mut out,
+        );
         assert_eq!(out, [0, 0, 0, 1, 0x09, 0x10, 0, 0, 0, 1, 0x41]);
         out.clear();
-        assert!(!write_access_unit(VideoCodec::H264, &mut params, &[b(&[])], true, &mut out));
+        assert!(!write_access_unit(
+            VideoCodec::H264,
+            &mut params,
+            &[b(&[])],
+            true,
+            &mut out
+        ));
         assert!(out.is_empty());
     }
 
@@ -192,10 +217,16 @@ mod tests {
         out.clear();
         let aud = b(&[0x46, 0x01, 0x10]);
         write_access_unit(VideoCodec::H265, &mut params, &[aud, idr], true, &mut out);
-        let expected: Vec<u8> = [&[0x46u8, 0x01, 0x10][..], &vps, &sps, &pps, &[0x26, 1, 0xDD]]
-            .iter()
-            .flat_map(|n| [&[0u8, 0, 0, 1][..], n].concat())
-            .collect();
+        let expected: Vec<u8> = [
+            &[0x46u8, 0x01, 0x10][..],
+            &vps,
+            &sps,
+            &pps,
+            &[0x26, 1, 0xDD],
+        ]
+        .iter()
+        .flat_map(|n| [&[0u8, 0, 0, 1][..], n].concat())
+        .collect();
         assert_eq!(out, expected);
     }
 }

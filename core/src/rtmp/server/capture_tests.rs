@@ -227,3 +227,105 @@ fn flash_player_playing() {
     );
     assert!(!p.conn.is_closing());
 }
+
+/// The OBS session replayed through the whole core, as the adapter wires it: RTMP connection
+/// → FLV demuxer → stream ingest → ring → a reader joining at the start: its RTMP messages
+/// (FLV muxer) carry the publisher's video frames unchanged, and an RTSP reader's RTP packets
+/// depacketize back to the same access units.
+#[test]
+fn obs_media_reaches_rtmp_and_rtsp_readers() {
+    use crate::codec::{new_depacketizer, CodecKind};
+    use crate::flv::{FlvDemuxer, FlvMuxer, FlvOutput};
+    use crate::media::{Ring, StreamIngest, StreamItem, WallClock};
+    use std::time::Instant;
+
+    let stream = client_stream(data!("obs27_publish_to_nginx_rtmp.pcap"), 1935);
+    let (_, events) = replay(&stream, 1460);
+    #[allow(clippy::disallowed_methods)] // one base instant for a fake clock
+    let base = Instant::now();
+    let wall = WallClock { base, base_ntp: 0 };
+    let mut demux = FlvDemuxer::new();
+    let mut outs = Vec::new();
+    let mut published_video: Vec<Bytes> = Vec::new();
+    for e in &events {
+        match e {
+            RtmpEvent::Media {
+                kind: MediaKind::Video,
+                timestamp_ms,
+                body,
+            } => {
+                if body.len() > 5 && body[1] == 1 {
+                    published_video.push(body.clone()); // AVC NALU messages, in order
+                }
+                demux.push(true, *timestamp_ms, body, &mut outs).unwrap();
+            }
+            RtmpEvent::Media {
+                kind: MediaKind::Audio,
+                timestamp_ms,
+                body,
+            } => {
+                demux.push(false, *timestamp_ms, body, &mut outs).unwrap();
+            }
+            _ => {}
+        }
+    }
+    let FlvOutput::Tracks(desc) = &outs[0] else {
+        panic!("tracks first: {:?}", outs[0])
+    };
+    assert_eq!(desc.codec_list(), "H264, MPEG-4 Audio");
+    let mut ingest = StreamIngest::new(desc, wall, 9);
+    let mut ring = Ring::new(4096, desc.start_tracks());
+    let mut items = Vec::new();
+    for o in &outs[1..] {
+        let FlvOutput::Unit {
+            track,
+            pts,
+            dts,
+            key,
+            payload,
+        } = o
+        else {
+            panic!("one Tracks")
+        };
+        ingest.push_unit(base, *track, *pts, *dts, *key, payload.clone(), &mut items);
+        for it in items.drain(..) {
+            ring.push(it);
+        }
+    }
+    let mut cursor = ring.join();
+    let mut got = Vec::new();
+    ring.read(&mut cursor, usize::MAX, &mut got);
+    // RTMP reader: the video bodies it gets are the publisher's (from its first key frame).
+    let mut muxer = FlvMuxer::new(desc).unwrap();
+    assert_eq!(muxer.sequence_headers().len(), 2);
+    let mut msgs = Vec::new();
+    let mut rtp_depack =
+        new_depacketizer(CodecKind::H264, desc.tracks[0].fmtp.as_deref(), None).unwrap();
+    let mut rtsp_units = 0;
+    for it in &got {
+        if let StreamItem::Unit(u) = it {
+            muxer.push_unit(u, &mut msgs);
+            if u.track == 0 {
+                for p in &u.rtp {
+                    rtp_depack.push(p).unwrap();
+                }
+                let au = rtp_depack.finish().unwrap();
+                assert_eq!(au.data.as_slice(), u.payload.as_slice(), "RTP round trip");
+                rtsp_units += 1;
+            }
+        }
+    }
+    let sent_video: Vec<&Bytes> = msgs
+        .iter()
+        .filter(|m| m.is_video)
+        .map(|m| &m.body)
+        .collect();
+    assert!(sent_video.len() >= 100, "{}", sent_video.len());
+    // Compare NAL unit payloads (the muxer drops AUDs and re-frames with 4-byte lengths; OBS
+    // writes 4-byte lengths and no AUD), so bodies after the 5-byte header must be equal.
+    let start = published_video.len() - sent_video.len();
+    for (i, (a, b)) in published_video[start..].iter().zip(&sent_video).enumerate() {
+        assert_eq!(&a[5..], &b[5..], "video message {i}");
+    }
+    assert_eq!(rtsp_units, sent_video.len());
+}
