@@ -36,6 +36,12 @@ fn depacketize<R: Runner>(
     units: &[Vec<RtpPacket>],
 ) {
     let mut d = new_depacketizer(codec, fmtp, None).expect("codec has a depacketizer");
+    for unit in units {
+        for p in unit {
+            d.push(p).unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+        assert!(d.finish().is_some_and(|au| !au.data.is_empty()), "{name}");
+    }
     let packets: usize = units.iter().map(Vec::len).sum();
     r.run(name, Throughput::Elements(packets as u64), || {
         depacketize_all(d.as_mut(), units)

@@ -117,7 +117,7 @@ pub fn workloads<R: Runner>(r: &mut R) {
         for reader in &mut readers {
             assert_eq!(deliver(&ring, reader), 16);
         }
-        let name = format!("fanout/unit_to_{n}_readers");
+        let name = format!("fanout/readers_{n}");
         r.run(&name, Throughput::Elements(n as u64), || {
             ring.push(StreamItem::Unit(unit.clone()));
             for reader in &mut readers {

@@ -55,6 +55,8 @@ fn replay<R: Runner>(r: &mut R, name: &str, desc: &StreamDescription, packets: V
         }
         pass = pass.wrapping_add(1);
     });
+    let errors: u64 = ingest.codec_errors().sum();
+    assert_eq!(errors, 0, "{name}: the depacketizer rejected packets");
 }
 
 /// Hands the ingest workloads to `r`.

@@ -8,8 +8,11 @@ pub trait Runner {
     fn run<F: FnMut()>(&mut self, name: &str, throughput: Throughput, op: F);
 }
 
-/// Every area: its name and the function that hands its workloads to a runner.
-pub fn all_areas<R: Runner>() -> [(&'static str, fn(&mut R)); 6] {
+/// An area: its name and the function that hands its workloads to a runner.
+pub type Area<R> = (&'static str, fn(&mut R));
+
+/// Every area, in the order the benches and the scripts list them.
+pub fn all_areas<R: Runner>() -> [Area<R>; 6] {
     [
         ("rtsp", crate::rtsp::workloads::<R>),
         ("rtp", crate::rtp::workloads::<R>),
@@ -43,5 +46,42 @@ impl Runner for CriterionRunner<'_> {
         let id = name.split_once('/').map_or(name, |(_, id)| id);
         self.group.throughput(throughput);
         self.group.bench_function(id, |b| b.iter(&mut op));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs every operation a few times (the workloads check their own results).
+    struct Smoke(Vec<String>);
+
+    impl Runner for Smoke {
+        fn run<F: FnMut()>(&mut self, name: &str, _throughput: Throughput, mut op: F) {
+            for _ in 0..3 {
+                op();
+            }
+            self.0.push(name.to_owned());
+        }
+    }
+
+    #[test]
+    fn every_workload_runs_and_is_named_after_its_area() {
+        let mut smoke = Smoke(Vec::new());
+        for (area, workloads) in all_areas::<Smoke>() {
+            let before = smoke.0.len();
+            workloads(&mut smoke);
+            assert!(smoke.0.len() > before, "{area} has no workload");
+            for name in &smoke.0[before..] {
+                assert!(
+                    name.starts_with(&format!("{area}/")),
+                    "{name} is not in {area}"
+                );
+            }
+        }
+        let mut names = smoke.0.clone();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), smoke.0.len(), "workload names are unique");
     }
 }

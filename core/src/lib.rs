@@ -29,6 +29,10 @@
 //!   media model: the publisher-side demuxer and the reader-side muxer.
 //! - [`rtmp`]: RTMP: handshake, chunk stream, AMF0/AMF3, control messages and commands, and the
 //!   server connection state machine.
+//! - [`fmp4`]: the fragmented MP4 / CMAF muxer (init segment, `moof` + `mdat` fragments as
+//!   zero-copy chunks) for HLS.
+//! - [`http`]: a protocol-generic HTTP/1.1 server connection state machine (pipelining, held
+//!   answers for LL-HLS blocking reloads, CORS) serving HLS, later the Control API and metrics.
 //! - [`mpegts`]: the MPEG-TS muxer (PAT/PMT, PES, PCR, ADTS) for HLS segments.
 //! - [`media`]: the media model: tracks, units, the per-path stream with its fan-out ring, and the
 //!   path registry.
@@ -38,6 +42,8 @@
 pub mod codec;
 pub mod error;
 pub mod flv;
+pub mod fmp4;
+pub mod http;
 pub mod media;
 pub mod mpegts;
 pub mod rtcp;

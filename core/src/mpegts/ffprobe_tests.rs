@@ -2,8 +2,8 @@
 //! data: packet count, timestamps and key flags must be the ones the units carried.
 
 use super::test_support::{
-    access_units, annexb_nalus, description, h264_fmtp, h265_fmtp, media, probe_codecs,
-    probe_packets, temp_file, unit, TestTrack, HEVC_DISPLAY_ORDER,
+    access_units, annexb_nalus, decode_errors, description, h264_fmtp, h265_fmtp, media,
+    probe_codecs, probe_packets, remove_test_file, temp_file, unit, TestTrack, HEVC_DISPLAY_ORDER,
 };
 use super::*;
 use crate::codec::{h264, h265};
@@ -72,6 +72,7 @@ fn h264_and_aac_read_by_ffprobe() {
     let path = mux_to_file(&desc, &units, "h264-aac.ts");
 
     assert_eq!(probe_codecs(&path), ["h264", "aac"]);
+    assert_eq!(decode_errors(&path), "");
     let packets = probe_packets(&path);
     let video: Vec<_> = packets.iter().filter(|p| p.codec_type == "video").collect();
     let audio: Vec<_> = packets.iter().filter(|p| p.codec_type == "audio").collect();
@@ -96,7 +97,7 @@ fn h264_and_aac_read_by_ffprobe() {
         assert!(matches!(p.duration, Some(2089 | 2090)), "audio {k}: {p:?}");
         assert_eq!(p.size, aac.len() + 7, "audio {k}: {p:?}");
     }
-    let _ = std::fs::remove_file(&path);
+    remove_test_file(&path);
 }
 
 #[test]
@@ -121,6 +122,7 @@ fn h265_with_b_frames_read_by_ffprobe() {
     let path = mux_to_file(&desc, &units, "h265.ts");
 
     assert_eq!(probe_codecs(&path), ["hevc"]);
+    assert_eq!(decode_errors(&path), "");
     let packets = probe_packets(&path);
     assert_eq!(packets.len(), units.len(), "{packets:#?}");
     let mut prev_dts = i64::MIN;
@@ -133,7 +135,7 @@ fn h265_with_b_frames_read_by_ffprobe() {
         assert!(u.dts > prev_dts, "AU {k}: DTS must increase");
         prev_dts = u.dts;
     }
-    let _ = std::fs::remove_file(&path);
+    remove_test_file(&path);
 }
 
 #[test]
@@ -158,6 +160,7 @@ fn opus_read_by_ffprobe() {
         .collect();
     let path = mux_to_file(&desc, &units, "opus.ts");
     assert_eq!(probe_codecs(&path), ["opus"]);
+    assert_eq!(decode_errors(&path), "");
     let packets = probe_packets(&path);
     assert_eq!(packets.len(), 10, "{packets:#?}");
     for (k, p) in packets.iter().enumerate() {
@@ -168,5 +171,5 @@ fn opus_read_by_ffprobe() {
             "packet {k}: {p:?}"
         );
     }
-    let _ = std::fs::remove_file(&path);
+    remove_test_file(&path);
 }

@@ -10,6 +10,9 @@ use crate::codec::mpeg4audio::AudioSpecificConfig;
 use crate::codec::CodecKind;
 use crate::media::{StreamDescription, Unit};
 
+/// The largest PES buffer kept between units.
+const MAX_KEPT_SCRATCH: usize = 4 << 20;
+
 /// What an elementary stream carries.
 #[derive(Debug, Clone)]
 enum Payload {
@@ -210,7 +213,8 @@ impl TsMuxer {
         self.streams[self.pcr].pid
     }
 
-    /// Appends the PAT and the PMT (one packet each) to `out`.
+    /// Appends the PAT and the PMT to `out` (one packet each, unless the PMT lists many Opus
+    /// streams).
     pub fn write_tables(&mut self, out: &mut Vec<u8>) {
         write_section(out, PAT_PID, &mut self.pat_cc, &self.pat);
         write_section(out, PMT_PID, &mut self.pmt_cc, &self.pmt);
@@ -244,6 +248,10 @@ impl TsMuxer {
             };
             write_pes(out, es.pid, &mut es.cc, &pes, first);
             self.tables_fresh = false;
+        }
+        if pes.capacity() > MAX_KEPT_SCRATCH {
+            // Do not keep the memory of one huge unit for the muxer's lifetime.
+            pes = Vec::new();
         }
         self.scratch = pes;
         result

@@ -214,12 +214,44 @@ pub(crate) fn probe_packets(path: &std::path::Path) -> Vec<ProbedPacket> {
 
 /// The codec names of a file's streams per ffprobe, in stream order.
 pub(crate) fn probe_codecs(path: &std::path::Path) -> Vec<String> {
-    ffprobe(
+    let text = ffprobe(
         path,
-        &["-show_entries", "stream=codec_name", "-of", "csv=p=0"],
-    )
-    .lines()
-    .map(|l| l.trim().to_owned())
-    .filter(|l| !l.is_empty())
-    .collect()
+        &["-show_entries", "stream=index,codec_name", "-of", "csv=p=0"],
+    );
+    // ffprobe lists the streams once per program and once more on their own.
+    let mut streams: Vec<(usize, String)> = text
+        .lines()
+        .filter_map(|l| {
+            let (i, name) = l.trim().split_once(',')?;
+            Some((i.parse().ok()?, name.to_owned()))
+        })
+        .collect();
+    streams.sort();
+    streams.dedup();
+    streams.into_iter().map(|(_, name)| name).collect()
+}
+
+/// What `ffmpeg -v error` prints while decoding every stream of the file (empty when clean);
+/// fails (never skips) when ffmpeg is missing.
+pub(crate) fn decode_errors(path: &std::path::Path) -> String {
+    let out = Command::new("ffmpeg")
+        .args(["-nostdin", "-v", "error", "-i"])
+        .arg(path)
+        .args(["-f", "null", "-"])
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("running ffmpeg failed ({e}): install FFmpeg (apt-get install ffmpeg)")
+        });
+    let mut text = String::from_utf8_lossy(&out.stderr).into_owned();
+    if !out.status.success() {
+        text.push_str("(ffmpeg failed)");
+    }
+    text
+}
+
+/// Removes a test output file, unless `WEIR_KEEP_TEST_FILES` is set (to inspect it).
+pub(crate) fn remove_test_file(path: &std::path::Path) {
+    if std::env::var_os("WEIR_KEEP_TEST_FILES").is_none() {
+        let _ = std::fs::remove_file(path);
+    }
 }

@@ -242,7 +242,7 @@ fn errors_and_ignored_units() {
     let odd_rate = description(&[TestTrack {
         kind: "audio",
         rtpmap: "mpeg4-generic/12345/2",
-        fmtp: Some("mode=AAC-hbr; config=17801C90".into()),
+        fmtp: Some("mode=AAC-hbr; config=1780181C90".into()),
     }]);
     assert!(matches!(
         TsMuxer::new(&odd_rate).unwrap_err(),

@@ -559,3 +559,218 @@ pub fn assert_audio_packets(packets: &[Packet], min_count: usize) {
         assert!(p.size > 0, "empty audio packet {i}: {p:?}");
     }
 }
+
+// ---- RTMP publishers and readers (ffmpeg, GStreamer, VLC) ----
+
+const VLC_HINT: &str = "apt-get install vlc-bin vlc-plugin-base";
+
+/// `ffmpeg -re -stream_loop -1 -i F -map 0 -c copy -t 300 -f flv URL`: a looping RTMP
+/// publisher (`url` = `rtmp://127.0.0.1:PORT/app/stream`), killed on drop.
+pub fn ffmpeg_publish_rtmp(fixture: &Path, url: &str) -> ChildGuard {
+    require_tool("ffmpeg", FFMPEG_HINT);
+    let mut cmd = Command::new("ffmpeg");
+    cmd.args([
+        "-hide_banner",
+        "-nostdin",
+        "-loglevel",
+        "warning",
+        "-re",
+        "-stream_loop",
+        "-1",
+        "-i",
+    ])
+    .arg(fixture)
+    .args(["-map", "0", "-c", "copy", "-t", PUBLISH_LIMIT_SECS, "-f", "flv", url]);
+    ChildGuard::spawn("ffmpeg-publish-rtmp", &mut cmd, None)
+}
+
+impl FfmpegReader {
+    /// Starts reading `frames` video frames of a non-RTSP `url` (e.g. `rtmp://…`) into frame
+    /// MD5s: like [`FfmpegReader::spawn`] without `-rtsp_transport`, which ffmpeg rejects
+    /// for other inputs ("Option rtsp_transport not found").
+    pub fn spawn_rtmp(url: &str, frames: usize) -> FfmpegReader {
+        require_tool("ffmpeg", FFMPEG_HINT);
+        let mut cmd = Command::new("ffmpeg");
+        cmd.args(["-hide_banner", "-nostdin", "-loglevel", "warning", "-i", url])
+            .args([
+                "-map",
+                "0:v:0",
+                "-frames:v",
+                &frames.to_string(),
+                "-fps_mode",
+                "passthrough",
+            ])
+            .args(["-flush_packets", "1", "-f", "framemd5", "-y"]);
+        let dir = TempDir::new("ffmpeg-read-rtmp");
+        let out = dir.file("frames.md5");
+        cmd.arg(&out);
+        let guard = ChildGuard::spawn_with_dir(dir, "ffmpeg-read-rtmp", &mut cmd, None);
+        FfmpegReader {
+            guard,
+            out,
+            frames,
+            url: url.to_string(),
+        }
+    }
+}
+
+/// Reads `frames` video frames of an RTMP `url` with ffmpeg and returns their MD5s (hard `timeout`).
+pub fn ffmpeg_read_rtmp_framemd5(url: &str, frames: usize, timeout: Duration) -> Vec<String> {
+    FfmpegReader::spawn_rtmp(url, frames).collect(timeout)
+}
+
+/// Like [`ffprobe_packets`] for a non-RTSP input (an `rtmp://` URL or a file): the packets
+/// of the first `seconds` of stream time (`None`: the whole input).
+pub fn ffprobe_packets_input(input: &str, seconds: Option<u32>) -> Vec<Packet> {
+    require_tool("ffprobe", FFMPEG_HINT);
+    let mut cmd = Command::new("ffprobe");
+    cmd.args(["-hide_banner", "-loglevel", "error"]);
+    if let Some(s) = seconds {
+        cmd.args(["-read_intervals", &format!("%+{s}")]);
+    }
+    cmd.args([
+        "-show_entries",
+        "packet=codec_type,stream_index,pts,dts,size,flags",
+    ])
+    .args(["-of", "compact=p=0", input]);
+    let out = run_with_timeout(
+        "ffprobe-packets",
+        &mut cmd,
+        Duration::from_secs(u64::from(seconds.unwrap_or(60)) + 20),
+    );
+    let packets = parse_ffprobe_packets(&String::from_utf8_lossy(&out.stdout));
+    if packets.is_empty() {
+        eprintln!(
+            "[harness] ffprobe of {input} listed no packet; its stderr:\n{}",
+            out.stderr
+        );
+    }
+    packets
+}
+
+/// Reads `frames` H264 frames of an RTMP `url` with GStreamer's `rtmpsrc ! flvdemux`, writes
+/// the elementary stream to a file, then decodes it with ffmpeg into frame MD5s.
+///
+/// `identity eos-after=N` ends the video branch after N access units in decode order. With
+/// B-frames the last decoded frames of such a cut may be displaced (a P frame decoded before
+/// the B frames displayed ahead of it, which were cut off), so the last 2 frames are dropped:
+/// the rest must still be exact. With `has_audio`, flvdemux's
+/// audio pad must be linked too (an unlinked first pad makes flvdemux fail "not-linked"), to
+/// a branch that ends by itself after about twice as many audio packets (so the pipeline
+/// reaches EOS once the video branch has): ending it sooner would end flvdemux while its
+/// only pad is audio. After `timeout` the pipeline gets SIGINT (`-e`: EOS), then SIGKILL;
+/// if it had to be killed one more frame (possibly truncated) is dropped.
+pub fn gst_read_rtmp_framemd5(
+    url: &str,
+    frames: usize,
+    has_audio: bool,
+    timeout: Duration,
+) -> Vec<String> {
+    require_gst_element("rtmpsrc", GST_HINT);
+    require_gst_element("flvdemux", GST_HINT);
+    require_gst_element("h264parse", GST_HINT);
+    require_tool("ffmpeg", FFMPEG_HINT);
+    let dir = TempDir::new("gst-read-rtmp");
+    let out = dir.file("capture.h264");
+    let mut pipeline = format!(
+        "rtmpsrc location={url} ! flvdemux name=d \
+         d.video ! queue ! h264parse config-interval=-1 ! \
+         video/x-h264,stream-format=byte-stream,alignment=au ! \
+         identity eos-after={frames} ! filesink location={}",
+        out.display()
+    );
+    if has_audio {
+        pipeline.push_str(&format!(
+            " d.audio ! queue ! identity eos-after={} ! fakesink",
+            2 * frames + 50
+        ));
+    }
+    let mut cmd = Command::new("gst-launch-1.0");
+    cmd.args(["-q", "-e"]).args(pipeline.split_whitespace());
+    let mut guard = ChildGuard::spawn_with_dir(dir, "gst-read-rtmp", &mut cmd, None);
+    let mut killed = false;
+    if guard.wait_timeout(timeout).is_none() {
+        eprintln!("[harness] gst RTMP reader of {url} still running after {timeout:?}: SIGINT");
+        guard.interrupt();
+        if guard.wait_timeout(Duration::from_secs(5)).is_none() {
+            killed = true;
+            guard.kill();
+        }
+    }
+    let size = fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
+    let mut hashes = if size > 0 {
+        file_framemd5(&out)
+    } else {
+        Vec::new()
+    };
+    hashes.truncate(hashes.len().saturating_sub(if killed { 3 } else { 2 }));
+    if hashes.len() < frames.saturating_sub(3) {
+        eprintln!(
+            "[harness] gst RTMP reader of {url} got {}/{frames} frames ({size} bytes); its stderr:\n{}",
+            hashes.len(),
+            guard.stderr_tail(30)
+        );
+    }
+    hashes
+}
+
+/// What VLC recorded: the decoded video frame MD5s and the packets of the recording.
+#[derive(Clone, Debug, Default)]
+pub struct VlcCapture {
+    /// Frame MD5s of the recording's first video stream.
+    pub frames: Vec<String>,
+    /// Every packet of the recording (ffprobe).
+    pub packets: Vec<Packet>,
+    /// VLC's log (last lines), for failure messages.
+    pub log_tail: String,
+}
+
+/// Plays `url` (e.g. `rtmp://…`) with headless VLC for `seconds`, recording what it
+/// receives without transcoding:
+/// `cvlc -I dummy --play-and-exit --run-time S URL --sout '#std{access=file,mux=ts,dst=F}'`,
+/// then decodes the recording with ffmpeg and lists its packets with ffprobe.
+///
+/// Debian's VLC 3 opens `rtmp://` with its `avio` access module (libavformat's RTMP
+/// client; package vlc-plugin-base). VLC refuses to run as root, so when the tests run as
+/// root it runs as `nobody` (`setpriv`), writing into a world-writable directory.
+pub fn vlc_record(url: &str, seconds: u32, timeout: Duration) -> VlcCapture {
+    use std::os::unix::fs::PermissionsExt;
+    require_tool("cvlc", VLC_HINT);
+    let dir = TempDir::new("vlc-read");
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o777))
+        .expect("chmod VLC output dir");
+    let out = dir.file("capture.ts");
+    let mut cmd = if super::process::is_root() {
+        require_tool("setpriv", "apt-get install util-linux");
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "cvlc"]);
+        c
+    } else {
+        Command::new("cvlc")
+    };
+    cmd.env("HOME", dir.path())
+        .args(["-I", "dummy", "--play-and-exit", "--run-time"])
+        .arg(seconds.to_string())
+        .arg(url)
+        .arg("--sout")
+        .arg(format!("#std{{access=file,mux=ts,dst={}}}", out.display()));
+    let mut guard = ChildGuard::spawn_with_dir(dir, "vlc-read", &mut cmd, None);
+    if guard.wait_timeout(timeout).is_none() {
+        eprintln!("[harness] VLC reader of {url} still running after {timeout:?}: killed");
+    }
+    guard.kill();
+    let size = fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
+    let log_tail = guard.stderr_tail(40);
+    if size == 0 {
+        eprintln!("[harness] VLC recorded nothing from {url}; its log:\n{log_tail}");
+        return VlcCapture {
+            log_tail,
+            ..Default::default()
+        };
+    }
+    VlcCapture {
+        frames: file_framemd5(&out),
+        packets: ffprobe_packets_input(&out.to_string_lossy(), None),
+        log_tail,
+    }
+}

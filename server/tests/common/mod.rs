@@ -9,6 +9,9 @@
 //!   readers, [`ffprobe_packets`].
 //! - [`rtsp_client`]: [`RtspClient`] (raw requests, responses, `$` frames) and
 //!   [`RawReader`] (counts RTP per channel, records sequence gaps).
+//! - [`rtmp`]: [`RtmpClient`] (handshake, chunks, AMF0 commands), [`RtmpPlayer`]
+//!   (counts FLV tags, records timestamp gaps, converts video to Annex-B),
+//!   [`rtmp_config`] and [`WeirRtmp`] (`weir.rtmp_port()`, `weir.rtmp_url(path)`).
 //!
 //! Nothing is skipped: a missing tool is a failure that says how to install it.
 //! Every child process has a hard timeout; servers and tools are bound to 127.0.0.1.
@@ -16,11 +19,13 @@
 
 pub mod media;
 pub mod process;
+pub mod rtmp;
 pub mod rtsp_client;
 pub mod weir;
 
 pub use media::*;
 pub use process::*;
+pub use rtmp::*;
 pub use rtsp_client::*;
 pub use weir::*;
 
