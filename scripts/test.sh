@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # The project's test command: installs the media tools the end-to-end tests drive
-# (ffmpeg/ffprobe, GStreamer with rtspclientsink/rtspsrc, iproute2 for the multicast
-# network namespace), then runs every test of the workspace.
+# (ffmpeg/ffprobe, GStreamer with rtspclientsink/rtspsrc/rtmpsrc, VLC for the RTMP player
+# test, iproute2 for the multicast network namespace), then runs every test of the workspace.
+#
+# VLC: Debian's VLC 3 opens rtmp:// with its avio access module (libavformat's RTMP client),
+# which is in vlc-plugin-base; vlc-bin provides cvlc. VLC refuses to run as root: the tests
+# run it as nobody through setpriv (util-linux).
 #
 # Tests run in release mode: pushing real media through a debug build of the server
 # on a 2-core machine is too slow, and timing-sensitive media assertions would flake.
@@ -9,14 +13,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(ffmpeg gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
-    gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-rtsp iproute2)
-GST_ELEMENTS=(rtspclientsink rtspsrc qtdemux h264parse aacparse rtph264depay identity filesink)
+    gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-rtsp iproute2
+    vlc-bin vlc-plugin-base)
+GST_ELEMENTS=(rtspclientsink rtspsrc qtdemux h264parse aacparse rtph264depay identity filesink
+    rtmpsrc flvdemux fakesink)
 
 missing() {
     local tool element
-    for tool in ffmpeg ffprobe gst-launch-1.0 gst-inspect-1.0 ip; do
+    for tool in ffmpeg ffprobe gst-launch-1.0 gst-inspect-1.0 ip cvlc setpriv; do
         command -v "$tool" >/dev/null 2>&1 || { echo "$tool"; return 0; }
     done
+    compgen -G "/usr/lib/*/vlc/plugins/access/libavio_plugin.so" >/dev/null \
+        || { echo "VLC's avio access module (rtmp://)"; return 0; }
     for element in "${GST_ELEMENTS[@]}"; do
         gst-inspect-1.0 "$element" >/dev/null 2>&1 || { echo "GStreamer element $element"; return 0; }
     done

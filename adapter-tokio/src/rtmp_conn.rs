@@ -359,8 +359,13 @@ impl Conn {
                             MediaKind::Audio
                         };
                         let base = *p.base_ms.get_or_insert(m.timestamp_ms);
-                        let ts = (m.timestamp_ms - base).max(0);
-                        self.core.write_media(kind, ts as u32, &m.body);
+                        // Audio that precedes the first (key) video frame in time is dropped:
+                        // squashing it onto 0 would break its timing.
+                        if m.timestamp_ms < base {
+                            continue;
+                        }
+                        self.core
+                            .write_media(kind, (m.timestamp_ms - base) as u32, &m.body);
                     }
                 }
             }

@@ -33,6 +33,7 @@ fn bed() -> Bed {
     bed_with("", LIVE)
 }
 
+/// Like [`bed`] with extra config and another published path.
 fn bed_with(extra_config: &str, path: &str) -> Bed {
     let serial = serial();
     let weir = start_weir_rtmp(&rtmp_config(extra_config));
@@ -254,7 +255,13 @@ fn publish_to_a_path_with_a_publisher_is_refused() {
     }
     let addr = c.local_addr();
     // Whatever it was told, the refused publisher cannot push media into the path.
-    let _ = c.send_message(6, msg_type::VIDEO, sid, 0, &[0x17, 1, 0, 0, 0, 0, 0, 0, 1, 0x65]);
+    let _ = c.send_message(
+        6,
+        msg_type::VIDEO,
+        sid,
+        0,
+        &[0x17, 1, 0, 0, 0, 0, 0, 0, 1, 0x65],
+    );
     bed.weir.wait_for_log_where(
         &format!("a WAR or INF line about [conn {addr}] besides `opened`"),
         T,
@@ -274,7 +281,8 @@ fn publisher_vanishing_closes_its_readers_only() {
     let line = bed
         .weir
         .wait_for_log("is publishing to path 'live/other'", secs(20));
-    let publisher_addr = log_conn_addr(&line).unwrap_or_else(|| panic!("no [conn ADDR] in {line:?}"));
+    let publisher_addr =
+        log_conn_addr(&line).unwrap_or_else(|| panic!("no [conn ADDR] in {line:?}"));
     let rtmp_reader = RtmpPlayer::start(bed.weir.rtmp_port(), "live/other");
     rtmp_reader.wait_video_frames(25, secs(10));
     let rtsp_reader = RawReader::start(bed.weir.rtsp_port(), "live/other");
@@ -282,12 +290,11 @@ fn publisher_vanishing_closes_its_readers_only() {
     let created = bed
         .weir
         .wait_for_log(&format!("created by {}", rtsp_reader.local_addr), T);
-    let session = log_session_id(&created).unwrap_or_else(|| panic!("no session id in {created:?}"));
+    let session =
+        log_session_id(&created).unwrap_or_else(|| panic!("no session id in {created:?}"));
     drop(other); // SIGKILL: the kernel closes its socket mid-stream
-    bed.weir.wait_for_log(
-        &format!("[RTMP] [conn {publisher_addr}] closed"),
-        secs(15),
-    );
+    bed.weir
+        .wait_for_log(&format!("[RTMP] [conn {publisher_addr}] closed"), secs(15));
     let why = rtmp_reader.wait_ended(secs(15));
     eprintln!("[test] RTMP reader of live/other ended: {why}");
     bed.weir.wait_for_log(

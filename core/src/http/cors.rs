@@ -60,11 +60,7 @@ impl CorsPolicy {
             if item == "*" {
                 policy.any = true;
             } else if let Some((scheme, host, port)) = split_origin(item) {
-                policy.entries.push(Entry {
-                    scheme,
-                    host,
-                    port,
-                });
+                policy.entries.push(Entry { scheme, host, port });
             }
         }
         policy
@@ -80,9 +76,10 @@ impl CorsPolicy {
         let specific = !self.entries.is_empty();
         if let Some(o) = origin {
             if let Some((scheme, host, port)) = split_origin(o) {
-                let matched = self.entries.iter().any(|e| {
-                    e.scheme == scheme && e.port == port && host_matches(&e.host, &host)
-                });
+                let matched = self
+                    .entries
+                    .iter()
+                    .any(|e| e.scheme == scheme && e.port == port && host_matches(&e.host, &host));
                 if matched {
                     return CorsHeaders {
                         allow_origin: Some(o.to_owned()),
@@ -204,15 +201,23 @@ mod tests {
         CorsPolicy::new(&list.iter().map(|s| s.to_string()).collect::<Vec<_>>())
     }
 
+    /// (list, origin, expected Access-Control-Allow-Origin, credentials, vary)
+    type Case<'a> = (&'a [&'a str], Option<&'a str>, Option<&'a str>, bool, bool);
+
     #[test]
     fn matching_table() {
-        // (list, origin, expected Access-Control-Allow-Origin, credentials, vary)
-        let table: &[(&[&str], Option<&str>, Option<&str>, bool, bool)] = &[
+        let table: &[Case] = &[
             (&[], None, None, false, false),
             (&[], Some("http://a.com"), None, false, false),
             (&["*"], None, Some("*"), false, false),
             (&["*"], Some("https://example.com"), Some("*"), false, true),
-            (&["http://example.com"], Some("http://another.com"), None, false, true),
+            (
+                &["http://example.com"],
+                Some("http://another.com"),
+                None,
+                false,
+                true,
+            ),
             (&["http://example.com"], None, None, false, true),
             (
                 &["http://example.com", "https://example.org"],
@@ -228,8 +233,20 @@ mod tests {
                 true,
                 true,
             ),
-            (&["https://example.org"], Some("http://example.org"), None, false, true),
-            (&["https://example.org:8443"], Some("https://example.org"), None, false, true),
+            (
+                &["https://example.org"],
+                Some("http://example.org"),
+                None,
+                false,
+                true,
+            ),
+            (
+                &["https://example.org:8443"],
+                Some("https://example.org"),
+                None,
+                false,
+                true,
+            ),
             (
                 &["https://*.example.org"],
                 Some("https://test.example.org"),
@@ -244,7 +261,13 @@ mod tests {
                 true,
                 true,
             ),
-            (&["https://*.example.org"], Some("https://badexample.org"), None, false, true),
+            (
+                &["https://*.example.org"],
+                Some("https://badexample.org"),
+                None,
+                false,
+                true,
+            ),
             (
                 &["http://*:3000"],
                 Some("http://localhost:3000"),
@@ -259,7 +282,13 @@ mod tests {
                 true,
                 true,
             ),
-            (&["http://example.com", "*"], Some("http://x.com"), Some("*"), false, true),
+            (
+                &["http://example.com", "*"],
+                Some("http://x.com"),
+                Some("*"),
+                false,
+                true,
+            ),
             (&["*"], Some("null"), Some("*"), false, true),
             (
                 &["http://[::1]:8080"],
@@ -268,7 +297,13 @@ mod tests {
                 true,
                 true,
             ),
-            (&["example.com"], Some("http://example.com"), None, false, false),
+            (
+                &["example.com"],
+                Some("http://example.com"),
+                None,
+                false,
+                false,
+            ),
         ];
         for (list, origin, allow, creds, vary) in table {
             let h = policy(list).headers_for(*origin);

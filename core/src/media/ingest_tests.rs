@@ -135,7 +135,7 @@ fn reader_joining_the_bunny_ring_starts_at_an_idr() {
 
 #[test]
 fn units_from_a_non_rtp_source_are_packetized_for_rtsp_readers() {
-    use crate::codec::{h264, new_depacketizer, Depacketizer};
+    use crate::codec::{h264, new_depacketizer};
     const STREAM: &[u8] = include_bytes!(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/data/media/4pics.264"

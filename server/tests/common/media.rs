@@ -580,7 +580,17 @@ pub fn ffmpeg_publish_rtmp(fixture: &Path, url: &str) -> ChildGuard {
         "-i",
     ])
     .arg(fixture)
-    .args(["-map", "0", "-c", "copy", "-t", PUBLISH_LIMIT_SECS, "-f", "flv", url]);
+    .args([
+        "-map",
+        "0",
+        "-c",
+        "copy",
+        "-t",
+        PUBLISH_LIMIT_SECS,
+        "-f",
+        "flv",
+        url,
+    ]);
     ChildGuard::spawn("ffmpeg-publish-rtmp", &mut cmd, None)
 }
 
@@ -591,16 +601,23 @@ impl FfmpegReader {
     pub fn spawn_rtmp(url: &str, frames: usize) -> FfmpegReader {
         require_tool("ffmpeg", FFMPEG_HINT);
         let mut cmd = Command::new("ffmpeg");
-        cmd.args(["-hide_banner", "-nostdin", "-loglevel", "warning", "-i", url])
-            .args([
-                "-map",
-                "0:v:0",
-                "-frames:v",
-                &frames.to_string(),
-                "-fps_mode",
-                "passthrough",
-            ])
-            .args(["-flush_packets", "1", "-f", "framemd5", "-y"]);
+        cmd.args([
+            "-hide_banner",
+            "-nostdin",
+            "-loglevel",
+            "warning",
+            "-i",
+            url,
+        ])
+        .args([
+            "-map",
+            "0:v:0",
+            "-frames:v",
+            &frames.to_string(),
+            "-fps_mode",
+            "passthrough",
+        ])
+        .args(["-flush_packets", "1", "-f", "framemd5", "-y"]);
         let dir = TempDir::new("ffmpeg-read-rtmp");
         let out = dir.file("frames.md5");
         cmd.arg(&out);

@@ -58,7 +58,7 @@ pub mod msg_type {
 
 /// The weir RTSP test config ([`rtsp_config`]) with RTMP on and bound to `127.0.0.1:0`.
 pub fn rtmp_config(extra: &str) -> String {
-    rtsp_config(&format!("rtmp: yes\nrtmpAddress: 127.0.0.1:0\n{extra}"))
+    rtsp_config(&format!("rtmp: yes\n{extra}"))
 }
 
 /// Starts weir with `config_yaml` and waits for both its RTSP and its RTMP listener lines.
@@ -157,7 +157,9 @@ impl Amf0 {
     /// The value of `key` in an object or ECMA array.
     pub fn get(&self, key: &str) -> Option<&Amf0> {
         match self {
-            Amf0::Object(p) | Amf0::EcmaArray(p) => p.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            Amf0::Object(p) | Amf0::EcmaArray(p) => {
+                p.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+            }
             _ => None,
         }
     }
@@ -227,6 +229,7 @@ fn amf0_put_utf8(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(b);
 }
 
+/// Object/ECMA array body: each key (16-bit length + UTF-8) and value, then the end marker `00 00 09`.
 fn amf0_put_pairs(out: &mut Vec<u8>, pairs: &[(String, Amf0)]) {
     for (k, v) in pairs {
         amf0_put_utf8(out, k);
@@ -254,35 +257,46 @@ pub fn amf0_decode_all(bytes: &[u8]) -> Result<Vec<Amf0>, String> {
     Ok(out)
 }
 
+/// The next `n` bytes at `*pos` (advancing it), or an error if fewer remain.
 fn take<'a>(bytes: &'a [u8], pos: &mut usize, n: usize) -> Result<&'a [u8], String> {
     let end = pos
         .checked_add(n)
         .filter(|&e| e <= bytes.len())
-        .ok_or_else(|| format!("AMF0: {n} bytes needed at {pos}, {} left", bytes.len() - *pos))?;
+        .ok_or_else(|| {
+            format!(
+                "AMF0: {n} bytes needed at {pos}, {} left",
+                bytes.len() - *pos
+            )
+        })?;
     let s = &bytes[*pos..end];
     *pos = end;
     Ok(s)
 }
 
+/// A big-endian u16 at `*pos` (a string or key length).
 fn take_u16(bytes: &[u8], pos: &mut usize) -> Result<usize, String> {
     let b = take(bytes, pos, 2)?;
     Ok(usize::from(u16::from_be_bytes([b[0], b[1]])))
 }
 
+/// A big-endian u32 at `*pos` (an array count or long string length).
 fn take_u32(bytes: &[u8], pos: &mut usize) -> Result<u32, String> {
     let b = take(bytes, pos, 4)?;
     Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
 }
 
+/// A big-endian IEEE 754 double at `*pos`.
 fn take_f64(bytes: &[u8], pos: &mut usize) -> Result<f64, String> {
     let b = take(bytes, pos, 8)?;
     Ok(f64::from_be_bytes(b.try_into().expect("8 bytes")))
 }
 
+/// `len` bytes at `*pos` as (lossy) UTF-8.
 fn take_utf8(bytes: &[u8], pos: &mut usize, len: usize) -> Result<String, String> {
     Ok(String::from_utf8_lossy(take(bytes, pos, len)?).into_owned())
 }
 
+/// Key/value pairs up to the end marker (an empty key followed by 0x09).
 fn take_pairs(bytes: &[u8], pos: &mut usize, depth: usize) -> Result<Vec<(String, Amf0)>, String> {
     let mut pairs = Vec::new();
     loop {
@@ -297,6 +311,7 @@ fn take_pairs(bytes: &[u8], pos: &mut usize, depth: usize) -> Result<Vec<(String
     }
 }
 
+/// One AMF0 value at `*pos`; nesting is limited to 32 levels.
 fn amf0_decode(bytes: &[u8], pos: &mut usize, depth: usize) -> Result<Amf0, String> {
     if depth > 32 {
         return Err("AMF0: nesting deeper than 32".into());
@@ -333,7 +348,12 @@ fn amf0_decode(bytes: &[u8], pos: &mut usize, depth: usize) -> Result<Amf0, Stri
             let len = take_u32(bytes, pos)? as usize;
             Amf0::String(take_utf8(bytes, pos, len)?)
         }
-        m => return Err(format!("AMF0: unsupported marker 0x{m:02x} at {}", *pos - 1)),
+        m => {
+            return Err(format!(
+                "AMF0: unsupported marker 0x{m:02x} at {}",
+                *pos - 1
+            ))
+        }
     })
 }
 
@@ -382,9 +402,21 @@ impl RtmpMessage {
 /// A format 0 chunk basic + message header for chunk stream `csid` (2..=63), with an
 /// extended timestamp when `timestamp` ≥ 0xFFFFFF. `length` is written as given (it may
 /// disagree with what follows, for malformed-input tests; it must fit in 24 bits).
-pub fn chunk_header_type0(csid: u8, timestamp: u32, length: u32, type_id: u8, stream_id: u32) -> Vec<u8> {
-    assert!((2..=63).contains(&csid), "csid {csid} needs a 1-byte basic header");
-    assert!(length <= 0xff_ffff, "length {length} does not fit in 24 bits");
+pub fn chunk_header_type0(
+    csid: u8,
+    timestamp: u32,
+    length: u32,
+    type_id: u8,
+    stream_id: u32,
+) -> Vec<u8> {
+    assert!(
+        (2..=63).contains(&csid),
+        "csid {csid} needs a 1-byte basic header"
+    );
+    assert!(
+        length <= 0xff_ffff,
+        "length {length} does not fit in 24 bits"
+    );
     let mut out = vec![csid & 0x3f];
     let ts_field = timestamp.min(0xff_ffff);
     out.extend_from_slice(&ts_field.to_be_bytes()[1..]);
@@ -449,6 +481,7 @@ pub struct ChunkReader {
 }
 
 impl Default for ChunkReader {
+    /// An empty reader with the initial chunk size (128).
     fn default() -> Self {
         ChunkReader {
             buf: Vec::new(),
@@ -458,10 +491,12 @@ impl Default for ChunkReader {
     }
 }
 
+/// A big-endian 24-bit value from the first 3 bytes of `b`.
 fn be24(b: &[u8]) -> u32 {
     (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2])
 }
 
+/// A big-endian 32-bit value from the first 4 bytes of `b`.
 fn be32(b: &[u8]) -> u32 {
     u32::from_be_bytes([b[0], b[1], b[2], b[3]])
 }
@@ -501,7 +536,9 @@ impl ChunkReader {
     /// without completing a message, `Some(Some(m))` if it completed `m`.
     fn parse_chunk(&mut self) -> Result<Option<Option<RtmpMessage>>, String> {
         let b = &self.buf;
-        let Some(&b0) = b.first() else { return Ok(None) };
+        let Some(&b0) = b.first() else {
+            return Ok(None);
+        };
         let fmt = b0 >> 6;
         let (csid, mut pos) = match b0 & 0x3f {
             0 if b.len() >= 2 => (64 + u32::from(b[1]), 2),
@@ -521,7 +558,8 @@ impl ChunkReader {
                 let ts = be24(&b[pos..]);
                 st.length = be24(&b[pos + 3..]);
                 st.type_id = b[pos + 6];
-                st.stream_id = u32::from_le_bytes([b[pos + 7], b[pos + 8], b[pos + 9], b[pos + 10]]);
+                st.stream_id =
+                    u32::from_le_bytes([b[pos + 7], b[pos + 8], b[pos + 9], b[pos + 10]]);
                 pos += 11;
                 st.ext = ts == 0xff_ffff;
                 let ts = if st.ext {
@@ -583,7 +621,8 @@ impl ChunkReader {
                 "format {fmt} header on chunk stream {csid} in the middle of a message"
             ));
         }
-        let piece = (st.length as usize - st.partial.len().min(st.length as usize)).min(self.chunk_size);
+        let piece =
+            (st.length as usize - st.partial.len().min(st.length as usize)).min(self.chunk_size);
         if !need(pos, piece) {
             return Ok(None);
         }
@@ -634,9 +673,7 @@ impl RtmpClient {
         let stream = TcpStream::connect(("127.0.0.1", port))
             .unwrap_or_else(|e| panic!("connect to RTMP 127.0.0.1:{port}: {e}"));
         stream.set_nodelay(true).ok();
-        stream
-            .set_write_timeout(Some(Duration::from_secs(10)))
-            .ok();
+        stream.set_write_timeout(Some(Duration::from_secs(10))).ok();
         RtmpClient {
             stream,
             port,
@@ -695,7 +732,9 @@ impl RtmpClient {
     pub fn handshake(&mut self) -> Result<(), String> {
         let mut c0c1 = Vec::with_capacity(1 + HANDSHAKE_SIZE);
         c0c1.push(0x03);
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
         c0c1.extend_from_slice(&(now.as_millis() as u32).to_be_bytes());
         c0c1.extend_from_slice(&[0, 0, 0, 0]);
         let mut x = now.as_nanos() as u64 | 1;
@@ -706,7 +745,8 @@ impl RtmpClient {
             x ^= x << 17;
             c0c1.push((x >> 24) as u8);
         }
-        self.send_raw(&c0c1).map_err(|e| format!("send C0+C1: {e}"))?;
+        self.send_raw(&c0c1)
+            .map_err(|e| format!("send C0+C1: {e}"))?;
         let s = self
             .read_exact_timeout(1 + 2 * HANDSHAKE_SIZE, RTMP_TIMEOUT)
             .map_err(|e| format!("read S0+S1+S2: {e}"))?;
@@ -722,6 +762,7 @@ impl RtmpClient {
         Ok(())
     }
 
+    /// Reads exactly `n` bytes or fails (EOF, error, or `timeout` passed).
     fn read_exact_timeout(&mut self, n: usize, timeout: Duration) -> io::Result<Vec<u8>> {
         let deadline = Instant::now() + timeout;
         let mut out = vec![0u8; n];
@@ -729,7 +770,10 @@ impl RtmpClient {
         while got < n {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return Err(io::Error::new(ErrorKind::TimedOut, format!("{got}/{n} bytes")));
+                return Err(io::Error::new(
+                    ErrorKind::TimedOut,
+                    format!("{got}/{n} bytes"),
+                ));
             }
             self.stream.set_read_timeout(Some(left))?;
             match self.stream.read(&mut out[got..]) {
@@ -757,7 +801,14 @@ impl RtmpClient {
         timestamp: u32,
         payload: &[u8],
     ) -> io::Result<()> {
-        let bytes = encode_chunks(csid, type_id, stream_id, timestamp, payload, self.out_chunk_size);
+        let bytes = encode_chunks(
+            csid,
+            type_id,
+            stream_id,
+            timestamp,
+            payload,
+            self.out_chunk_size,
+        );
         self.send_raw(&bytes)
     }
 
@@ -773,7 +824,13 @@ impl RtmpClient {
 
     /// Sends an AMF0 command (type 20) on chunk stream `csid` of message stream `stream_id`.
     pub fn send_command(&mut self, csid: u8, stream_id: u32, values: &[Amf0]) -> io::Result<()> {
-        self.send_message(csid, msg_type::COMMAND_AMF0, stream_id, 0, &amf0_encode_all(values))
+        self.send_message(
+            csid,
+            msg_type::COMMAND_AMF0,
+            stream_id,
+            0,
+            &amf0_encode_all(values),
+        )
     }
 
     /// Sends `connect` (transaction 1) for `app` and returns the answer's values
@@ -803,8 +860,12 @@ impl RtmpClient {
     /// Sends `createStream` and returns the new message stream id; panics on an error.
     pub fn create_stream(&mut self) -> u32 {
         let txn = self.txn();
-        self.send_command(3, 0, &[Amf0::str("createStream"), Amf0::Number(txn), Amf0::Null])
-            .expect("send createStream");
+        self.send_command(
+            3,
+            0,
+            &[Amf0::str("createStream"), Amf0::Number(txn), Amf0::Null],
+        )
+        .expect("send createStream");
         let answer = self
             .wait_answer(txn, RTMP_TIMEOUT)
             .unwrap_or_else(|e| panic!("no answer to createStream: {e}"));
@@ -816,7 +877,8 @@ impl RtmpClient {
         answer
             .get(3)
             .and_then(Amf0::as_f64)
-            .unwrap_or_else(|| panic!("createStream answer has no stream id: {answer:?}")) as u32
+            .unwrap_or_else(|| panic!("createStream answer has no stream id: {answer:?}"))
+            as u32
     }
 
     /// Sends `publish name live` on `stream_id` and returns the first `onStatus` info
@@ -827,7 +889,13 @@ impl RtmpClient {
         self.send_command(
             8,
             stream_id,
-            &[Amf0::str("publish"), Amf0::Number(txn), Amf0::Null, Amf0::str(name), Amf0::str("live")],
+            &[
+                Amf0::str("publish"),
+                Amf0::Number(txn),
+                Amf0::Null,
+                Amf0::str(name),
+                Amf0::str("live"),
+            ],
         )
         .map_err(|e| format!("send publish: {e}"))?;
         self.wait_status_or_error(txn, RTMP_TIMEOUT)
@@ -840,7 +908,13 @@ impl RtmpClient {
         self.send_command(
             8,
             stream_id,
-            &[Amf0::str("play"), Amf0::Number(txn), Amf0::Null, Amf0::str(name), Amf0::Number(-2000.0)],
+            &[
+                Amf0::str("play"),
+                Amf0::Number(txn),
+                Amf0::Null,
+                Amf0::str(name),
+                Amf0::Number(-2000.0),
+            ],
         )
         .map_err(|e| format!("send play: {e}"))?;
         self.wait_status_or_error(txn, RTMP_TIMEOUT)
@@ -870,10 +944,15 @@ impl RtmpClient {
                 .wait_status_or_error(-1.0, RTMP_TIMEOUT)
                 .unwrap_or_else(|e| panic!("play {path}: {e}"));
         }
-        assert_eq!(status_code(&status), "NetStream.Play.Start", "play {path}: {status:?}");
+        assert_eq!(
+            status_code(&status),
+            "NetStream.Play.Start",
+            "play {path}: {status:?}"
+        );
         c
     }
 
+    /// The next command transaction id (3, 4, ...; 1 is `connect`).
     fn txn(&mut self) -> f64 {
         self.next_txn += 1.0;
         self.next_txn
@@ -922,6 +1001,8 @@ impl RtmpClient {
         }
     }
 
+    /// Reacts to protocol control the client must answer: remembers the acknowledgement
+    /// window and answers Ping Requests.
     fn on_control(&mut self, m: &RtmpMessage) {
         match m.type_id {
             msg_type::WINDOW_ACK_SIZE if m.payload.len() >= 4 => {
@@ -962,7 +1043,11 @@ impl RtmpClient {
                         kept.push_back(m);
                     }
                 }
-                Ok(None) => break Err(format!("server closed the connection (commands seen: {seen:?})")),
+                Ok(None) => {
+                    break Err(format!(
+                        "server closed the connection (commands seen: {seen:?})"
+                    ))
+                }
                 Err(e) => break Err(format!("{e} (commands seen: {seen:?})")),
             }
         };
@@ -1089,6 +1174,7 @@ impl VideoTag {
     }
 }
 
+/// A big-endian signed 24-bit value (composition time offset) from the first 3 bytes of `b`.
 fn si24(b: &[u8]) -> i32 {
     ((be24(b) << 8) as i32) >> 8
 }
@@ -1167,7 +1253,10 @@ pub fn parse_avcc(rec: &[u8]) -> Result<(usize, Vec<Vec<u8>>), String> {
         let count = usize::from(*rec.get(pos).ok_or_else(err)?) & mask;
         pos += 1;
         for _ in 0..count {
-            let n = usize::from(u16::from_be_bytes([*rec.get(pos).ok_or_else(err)?, *rec.get(pos + 1).ok_or_else(err)?]));
+            let n = usize::from(u16::from_be_bytes([
+                *rec.get(pos).ok_or_else(err)?,
+                *rec.get(pos + 1).ok_or_else(err)?,
+            ]));
             sets.push(rec.get(pos + 2..pos + 2 + n).ok_or_else(err)?.to_vec());
             pos += 2 + n;
         }
@@ -1180,7 +1269,10 @@ pub fn parse_avcc(rec: &[u8]) -> Result<(usize, Vec<Vec<u8>>), String> {
 pub fn parse_hvcc(rec: &[u8]) -> Result<(usize, Vec<Vec<u8>>), String> {
     let err = || format!("truncated hvcC record ({} bytes)", rec.len());
     if rec.len() < 23 || rec[0] != 1 {
-        return Err(format!("not an hvcC record: {:02x?}", &rec[..rec.len().min(32)]));
+        return Err(format!(
+            "not an hvcC record: {:02x?}",
+            &rec[..rec.len().min(32)]
+        ));
     }
     let len_size = usize::from(rec[21] & 0x03) + 1;
     let arrays = usize::from(rec[22]);
@@ -1209,10 +1301,15 @@ pub fn split_length_prefixed(data: &[u8], len_size: usize) -> Result<Vec<&[u8]>,
         let Some(lb) = data.get(pos..pos + len_size) else {
             return Err(format!("truncated NAL length at {pos} of {}", data.len()));
         };
-        let n = lb.iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
+        let n = lb
+            .iter()
+            .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
         pos += len_size;
         let Some(nal) = data.get(pos..pos + n) else {
-            return Err(format!("NAL of {n} bytes at {pos} overruns {} bytes", data.len()));
+            return Err(format!(
+                "NAL of {n} bytes at {pos} overruns {} bytes",
+                data.len()
+            ));
         };
         out.push(nal);
         pos += n;
@@ -1273,6 +1370,17 @@ impl AnnexBWriter {
     }
 }
 
+/// True for an FLV audio tag body that carries a decoder configuration: legacy AAC
+/// (sound format 10) with AACPacketType 0, or an Enhanced RTMP audio `SequenceStart`
+/// (sound format 9, packet type 0).
+pub fn is_audio_sequence_header(body: &[u8]) -> bool {
+    match body.first().map(|b| b >> 4) {
+        Some(10) => body.get(1) == Some(&0),
+        Some(9) => body[0] & 0x0f == 0,
+        _ => false,
+    }
+}
+
 /// The H264 NAL unit types of a coded frame tag's length-prefixed data.
 pub fn h264_nal_types_of(data: &[u8], len_size: usize) -> Vec<u8> {
     split_length_prefixed(data, len_size)
@@ -1301,6 +1409,8 @@ pub struct RtmpStats {
     pub audio_tags: u64,
     /// The first 10 audio message bodies (FLV audio tag bodies).
     pub first_audio: Vec<Vec<u8>>,
+    /// The timestamps of the first 200 audio frames (sequence headers excluded).
+    pub audio_frame_ts: Vec<u32>,
     /// The timestamp of the last video frame.
     pub last_video_ts: Option<u32>,
     /// Consecutive video frame timestamps (previous, next) that went backwards or jumped
@@ -1321,7 +1431,9 @@ pub struct RtmpStats {
 impl RtmpStats {
     /// The first coded frame tag (after the sequence header), if any arrived.
     pub fn first_frame(&self) -> Option<&VideoTag> {
-        self.first_video.iter().find(|t| t.packet == VideoPacket::Frames)
+        self.first_video
+            .iter()
+            .find(|t| t.packet == VideoPacket::Frames)
     }
 }
 
@@ -1423,11 +1535,16 @@ impl RtmpPlayer {
             "concurrent RTMP player saw video timestamp gaps (prev, next): {:?}",
             now.video_gaps
         );
-        assert!(now.ended.is_none(), "concurrent RTMP player stopped: {:?}", now.ended);
+        assert!(
+            now.ended.is_none(),
+            "concurrent RTMP player stopped: {:?}",
+            now.ended
+        );
     }
 }
 
 impl Drop for RtmpPlayer {
+    /// Stops the reading thread and closes the connection.
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
         if let Some(h) = self.handle.take() {
@@ -1436,6 +1553,7 @@ impl Drop for RtmpPlayer {
     }
 }
 
+/// The [`RtmpPlayer`] thread: reads messages into `stats` until `stop` or the connection ends.
 fn player_loop(
     mut client: RtmpClient,
     stop: &AtomicBool,
@@ -1461,16 +1579,28 @@ fn player_loop(
     }
 }
 
-fn record_message(s: &mut RtmpStats, annexb: &Mutex<AnnexBWriter>, capture_frames: usize, m: &RtmpMessage) {
+/// Accounts one received message in `s` (and converts video into `annexb` while it has
+/// fewer than `capture_frames` frames).
+fn record_message(
+    s: &mut RtmpStats,
+    annexb: &Mutex<AnnexBWriter>,
+    capture_frames: usize,
+    m: &RtmpMessage,
+) {
     match m.type_id {
         msg_type::AUDIO => {
             s.audio_tags += 1;
             if s.first_audio.len() < 10 {
                 s.first_audio.push(m.payload.clone());
             }
+            if !is_audio_sequence_header(&m.payload) && s.audio_frame_ts.len() < 200 {
+                s.audio_frame_ts.push(m.timestamp);
+            }
         }
         msg_type::VIDEO => {
-            let Some(tag) = parse_video_tag(&m.payload) else { return };
+            let Some(tag) = parse_video_tag(&m.payload) else {
+                return;
+            };
             s.first_video_ts.get_or_insert(m.timestamp);
             match tag.packet {
                 VideoPacket::SequenceHeader => s.video_headers += 1,
@@ -1490,7 +1620,8 @@ fn record_message(s: &mut RtmpStats, annexb: &Mutex<AnnexBWriter>, capture_frame
             if a.frames < capture_frames {
                 if let Err(e) = a.push(&tag) {
                     if s.errors.len() < 20 {
-                        s.errors.push(format!("video tag at {} ms: {e}", m.timestamp));
+                        s.errors
+                            .push(format!("video tag at {} ms: {e}", m.timestamp));
                     }
                 }
             }

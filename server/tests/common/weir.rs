@@ -25,6 +25,8 @@ pub const OTHER_PROTOCOLS_OFF: &str = "rtmp: no\nhls: no\nwebrtc: no\nsrt: no\n"
 /// has its own `paths:` section, every path accepts a publisher
 /// (`all_others: { source: publisher, overridePublisher: yes }`).
 pub fn rtsp_config(extra: &str) -> String {
+    // Every protocol listens on 127.0.0.1 with an ephemeral port: tests never bind a public
+    // address and never collide.
     let mut cfg = String::from(
         "logLevel: debug\n\
          readTimeout: 10s\n\
@@ -36,7 +38,8 @@ pub fn rtsp_config(extra: &str) -> String {
          rtspTransports: [udp, multicast, tcp]\n\
          multicastIPRange: 224.1.0.0/16\n\
          multicastRTPPort: 18002\n\
-         multicastRTCPPort: 18003\n",
+         multicastRTCPPort: 18003\n\
+         rtmpAddress: 127.0.0.1:0\n",
     );
     cfg.push_str(extra);
     if !cfg.ends_with('\n') {
