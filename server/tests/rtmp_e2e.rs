@@ -7,7 +7,6 @@
 
 mod common;
 
-use std::process::Command;
 use std::thread;
 use std::time::Duration;
 
