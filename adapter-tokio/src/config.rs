@@ -18,6 +18,27 @@ pub struct Settings {
     pub rtsp: Option<RtspSettings>,
     /// The RTMP server (`rtmp: yes`), if enabled.
     pub rtmp: Option<RtmpSettings>,
+    /// The HLS server (`hls: yes`), if enabled.
+    pub hls: Option<HlsSettings>,
+}
+
+/// Settings of the HLS server.
+#[derive(Debug, Clone)]
+pub struct HlsSettings {
+    /// `hlsAddress`.
+    pub address: SocketAddr,
+    /// `hlsAllowOrigins`.
+    pub allow_origins: Vec<String>,
+    /// `hlsAlwaysRemux`: start a path's muxer when the path gets a publisher, not on the
+    /// first request.
+    pub always_remux: bool,
+    /// `hlsVariant`, `hlsSegmentCount`, `hlsSegmentDuration`, `hlsPartDuration`,
+    /// `hlsSegmentMaxSize`.
+    pub muxer: weir_core::hls::HlsConfig,
+    /// `hlsMuxerCloseAfter`: a muxer nobody requested anything from for this long closes.
+    pub muxer_close_after: Duration,
+    /// `readTimeout`.
+    pub read_timeout: Duration,
 }
 
 /// Settings of the RTSP server.

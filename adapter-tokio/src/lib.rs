@@ -13,6 +13,7 @@
 #![deny(unsafe_code)]
 
 mod config;
+mod hls;
 mod hub;
 mod multicast;
 mod rtmp_conn;
@@ -21,7 +22,7 @@ mod stream;
 mod udp;
 mod writev;
 
-pub use config::{RtmpSettings, RtspSettings, Settings};
+pub use config::{HlsSettings, RtmpSettings, RtspSettings, Settings};
 pub use hub::Hub;
 
 use hub::RtspHub;
@@ -61,6 +62,8 @@ pub struct BoundAddresses {
     pub rtcp: Option<SocketAddr>,
     /// RTMP (TCP).
     pub rtmp: Option<SocketAddr>,
+    /// HLS (HTTP over TCP).
+    pub hls: Option<SocketAddr>,
 }
 
 struct RtspListener {
@@ -73,11 +76,17 @@ struct RtmpListener {
     listener: TcpListener,
 }
 
+struct HlsListener {
+    hub: Arc<hls::HlsHub>,
+    listener: TcpListener,
+}
+
 /// A running server: every enabled protocol's listener over one shared hub.
 pub struct Server {
     hub: Arc<Hub>,
     rtsp: Option<RtspListener>,
     rtmp: Option<RtmpListener>,
+    hls: Option<HlsListener>,
     bound: BoundAddresses,
 }
 
@@ -122,11 +131,25 @@ impl Server {
             }
             None => None,
         };
+        let hls = match settings.hls.clone() {
+            Some(hs) => {
+                let listener = TcpListener::bind(hs.address).await?;
+                let addr = listener.local_addr()?;
+                bound.hls = Some(addr);
+                tracing::info!("[HLS] listener opened on {addr}");
+                Some(HlsListener {
+                    hub: hls::HlsHub::new(hs),
+                    listener,
+                })
+            }
+            None => None,
+        };
         let hub = Hub::new(settings);
         Ok(Server {
             hub,
             rtsp,
             rtmp,
+            hls,
             bound,
         })
     }
@@ -140,7 +163,11 @@ impl Server {
     /// and logs it) and waits up to [`SHUTDOWN_GRACE`] for them.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> io::Result<()> {
         let Server {
-            hub, rtsp, rtmp, ..
+            hub,
+            rtsp,
+            rtmp,
+            hls,
+            ..
         } = self;
         if let Some(r) = &rtsp {
             udp::spawn_receivers(&hub, &r.hub);
@@ -165,6 +192,14 @@ impl Server {
                     }
                     Err(e) => accept_failed("RTMP", e).await,
                 },
+                r = accept_opt(hls.as_ref().map(|h| &h.listener)) => match r {
+                    Ok((sock, peer)) => {
+                        let _ = sock.set_nodelay(true);
+                        let hls_hub = hls.as_ref().map(|h| h.hub.clone()).expect("accepted on it");
+                        conns.spawn(hls::run(hub.clone(), hls_hub, sock, peer));
+                    }
+                    Err(e) => accept_failed("HLS", e).await,
+                },
                 // Reap finished connection tasks so the set stays small.
                 Some(_) = conns.join_next(), if !conns.is_empty() => {}
                 _ = &mut shutdown => break,
@@ -176,7 +211,10 @@ impl Server {
         if rtmp.is_some() {
             tracing::info!("[RTMP] listener is closing");
         }
-        drop((rtsp, rtmp));
+        if hls.is_some() {
+            tracing::info!("[HLS] listener is closing");
+        }
+        drop((rtsp, rtmp, hls));
         hub.shutdown();
         let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
             while conns.join_next().await.is_some() {}

@@ -31,6 +31,8 @@
 //!   server connection state machine.
 //! - [`fmp4`]: the fragmented MP4 / CMAF muxer (init segment, `moof` + `mdat` fragments as
 //!   zero-copy chunks) for HLS.
+//! - [`hls`]: the HLS muxer of a path (MPEG-TS, fMP4 and Low-Latency variants): segmenter,
+//!   playlists, blocking playlist reload and preload hints, held requests.
 //! - [`http`]: a protocol-generic HTTP/1.1 server connection state machine (pipelining, held
 //!   answers for LL-HLS blocking reloads, CORS) serving HLS, later the Control API and metrics.
 //! - [`mpegts`]: the MPEG-TS muxer (PAT/PMT, PES, PCR, ADTS) for HLS segments.
@@ -43,6 +45,7 @@ pub mod codec;
 pub mod error;
 pub mod flv;
 pub mod fmp4;
+pub mod hls;
 pub mod http;
 pub mod media;
 pub mod mpegts;

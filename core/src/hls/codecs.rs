@@ -60,7 +60,10 @@ fn hevc_codec(sps: &[u8]) -> Option<String> {
     let compat = u32::from_be_bytes([r[2], r[3], r[4], r[5]]).reverse_bits();
     let mut s = format!("hvc1.{space}{profile}.{compat:X}.{tier}{}", r[12]);
     let constraints = &r[6..12];
-    let used = constraints.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+    let used = constraints
+        .iter()
+        .rposition(|&b| b != 0)
+        .map_or(0, |i| i + 1);
     for b in &constraints[..used] {
         let _ = write!(s, ".{b:X}");
     }
@@ -186,7 +189,10 @@ mod tests {
             codec_string(&desc.tracks[0], &none).as_deref(),
             Some("mp4a.40.2")
         );
-        assert_eq!(codec_string(&desc.tracks[1], &none).as_deref(), Some("opus"));
+        assert_eq!(
+            codec_string(&desc.tracks[1], &none).as_deref(),
+            Some("opus")
+        );
         assert_eq!(codec_string(&desc.tracks[2], &none), None);
     }
 }

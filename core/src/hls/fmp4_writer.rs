@@ -5,7 +5,7 @@
 //! video sample of each track is held back ("pending") until the next one arrives; audio
 //! samples carry their nominal durations (AAC frame length, Opus TOC).
 
-use crate::fmp4::{FragmentOut, FragmentWriter, Fmp4Track, Sample};
+use crate::fmp4::{Fmp4Track, FragmentOut, FragmentWriter, Sample};
 use crate::media::Unit;
 use bytes::Bytes;
 
@@ -160,7 +160,10 @@ impl Fmp4Writer {
             run.ready.clear();
         }
         match result {
-            Ok(()) => Some((std::mem::take(&mut out.chunks), std::mem::take(&mut out.len))),
+            Ok(()) => Some((
+                std::mem::take(&mut out.chunks),
+                std::mem::take(&mut out.len),
+            )),
             Err(e) => {
                 tracing::debug!("HLS: part dropped: {e}");
                 None

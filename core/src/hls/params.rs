@@ -136,13 +136,19 @@ mod tests {
         let mut q = VideoParams::from_track(&bare.tracks[0]);
         assert!(!q.complete(CodecKind::H264));
         assert!(q.learn(CodecKind::H264, &nalus));
-        assert!(!q.learn(CodecKind::H264, &nalus), "unchanged the second time");
+        assert!(
+            !q.learn(CodecKind::H264, &nalus),
+            "unchanged the second time"
+        );
         assert_eq!(q, p);
-        let back = VideoParams::from_track(&description(&[TestTrack {
-            kind: "video",
-            rtpmap: "H264/90000",
-            fmtp: Some(q.to_fmtp(CodecKind::H264)),
-        }]).tracks[0]);
+        let back = VideoParams::from_track(
+            &description(&[TestTrack {
+                kind: "video",
+                rtpmap: "H264/90000",
+                fmtp: Some(q.to_fmtp(CodecKind::H264)),
+            }])
+            .tracks[0],
+        );
         assert_eq!(back, p);
     }
 

@@ -53,7 +53,10 @@ pub(super) fn parse_file(file: &str, variant: HlsVariant) -> Option<Resource> {
         return number(n).map(Resource::Segment);
     }
     if variant.has_parts() {
-        if let Some(n) = file.strip_prefix("part").and_then(|f| f.strip_suffix(".mp4")) {
+        if let Some(n) = file
+            .strip_prefix("part")
+            .and_then(|f| f.strip_suffix(".mp4"))
+        {
             return number(n).map(Resource::Part);
         }
     }
@@ -95,7 +98,10 @@ mod tests {
     #[test]
     fn files() {
         use HlsVariant::*;
-        assert_eq!(parse_file("index.m3u8", Mpegts), Some(Resource::Multivariant));
+        assert_eq!(
+            parse_file("index.m3u8", Mpegts),
+            Some(Resource::Multivariant)
+        );
         assert_eq!(
             parse_file("main_stream.m3u8", LowLatency),
             Some(Resource::MediaPlaylist)
@@ -106,7 +112,10 @@ mod tests {
         assert_eq!(parse_file("seg0.ts", Mpegts), Some(Resource::Segment(0)));
         assert_eq!(parse_file("seg5.ts", Fmp4), None);
         assert_eq!(parse_file("seg5.mp4", Mpegts), None);
-        assert_eq!(parse_file("part34.mp4", LowLatency), Some(Resource::Part(34)));
+        assert_eq!(
+            parse_file("part34.mp4", LowLatency),
+            Some(Resource::Part(34))
+        );
         assert_eq!(parse_file("part34.mp4", Fmp4), None);
         for bad in [
             "seg.mp4",

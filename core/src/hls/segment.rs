@@ -135,7 +135,10 @@ mod tests {
         }
         assert_eq!(s.kept().len(), 3 + KEEP_MARGIN);
         assert_eq!(s.first_kept_msn(), Some(5));
-        assert_eq!(s.listed().iter().map(|s| s.msn).collect::<Vec<_>>(), [7, 8, 9]);
+        assert_eq!(
+            s.listed().iter().map(|s| s.msn).collect::<Vec<_>>(),
+            [7, 8, 9]
+        );
         assert!(s.get(4).is_none());
         assert_eq!(s.get(5).map(|s| s.msn), Some(5));
         assert_eq!(s.part(90).map(|p| p.id), Some(90));

@@ -270,20 +270,25 @@ impl Segmenter {
             .payload
             .iter()
             .filter(|p| !p.is_empty())
-            .fold((0u64, 0u64), |(n, b), p| (n + 1, b.saturating_add(p.len() as u64)));
+            .fold((0u64, 0u64), |(n, b), p| {
+                (n + 1, b.saturating_add(p.len() as u64))
+            });
         match &self.writer {
             Writer::Fmp4(_) => bytes.saturating_add(20 * n + 16),
             Writer::Ts(_) => {
-                // PES header, AUD, ADTS / Opus headers, Opus size bytes, parameter sets the
-                // muxer may insert before a key frame; then TS packetization and the tables.
+                // PES header, PCR, AUD, ADTS / Opus headers, Opus size bytes, parameter sets
+                // the muxer may insert before a key frame; then TS packetization, and the
+                // tables before a video key frame (audio-only: at the segment start).
                 let mut raw = bytes.saturating_add(12 * n + bytes / 255 + 64);
                 let info = &self.set.tracks[unit.track];
-                if info.codec.is_video() && unit.key {
+                let key_frame = info.codec.is_video() && unit.key;
+                if key_frame {
                     raw = raw.saturating_add(3 * info.params.largest as u64 + 64);
                 }
+                let tables = if key_frame { 2 * TS_PACKET } else { 0 };
                 (raw / TS_PAYLOAD + 1)
                     .saturating_mul(TS_PACKET)
-                    .saturating_add(2 * TS_PACKET)
+                    .saturating_add(tables)
             }
         }
     }
@@ -344,8 +349,7 @@ impl Segmenter {
         open.units += 1;
         if is_leading {
             open.frames += u64::from(leading_video);
-            open
-                .part_independent
+            open.part_independent
                 .get_or_insert(unit.key || !leading_video);
         }
     }

@@ -99,7 +99,10 @@ impl TrackSet {
     pub fn drop_track(&mut self, track: usize, why: &dyn std::fmt::Display) {
         if let Some(t) = self.tracks.get_mut(track) {
             if t.carried {
-                tracing::warn!("HLS: skipping track {track} ({}): {why}", t.codec.display_name());
+                tracing::warn!(
+                    "HLS: skipping track {track} ({}): {why}",
+                    t.codec.display_name()
+                );
             }
             t.carried = false;
         }
@@ -242,7 +245,10 @@ mod tests {
     #[test]
     fn no_tracks() {
         let desc = description(&[aac(None)]);
-        assert_eq!(TrackSet::new(&desc).build_ts().unwrap_err(), HlsError::NoTracks);
+        assert_eq!(
+            TrackSet::new(&desc).build_ts().unwrap_err(),
+            HlsError::NoTracks
+        );
         assert_eq!(
             TrackSet::new(&desc).check_fmp4().unwrap_err(),
             HlsError::NoTracks

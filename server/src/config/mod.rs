@@ -13,7 +13,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 use weir_core::media::PathConf;
 use weir_core::rtsp::server::{ServerConfig, TransportSet};
-use weir_tokio::{RtmpSettings, RtspSettings, Settings};
+use weir_tokio::{HlsSettings, RtmpSettings, RtspSettings, Settings};
 
 /// MediaMTX's default configuration file, weir's embedded default.
 pub const DEFAULT_CONFIG: &str = include_str!("mediamtx.yml");
@@ -28,6 +28,16 @@ const IMPLEMENTED: &[&str] = &[
     "rtspTransports",
     "rtmp",
     "rtmpAddress",
+    "hls",
+    "hlsAddress",
+    "hlsAllowOrigins",
+    "hlsAlwaysRemux",
+    "hlsVariant",
+    "hlsSegmentCount",
+    "hlsSegmentDuration",
+    "hlsPartDuration",
+    "hlsSegmentMaxSize",
+    "hlsMuxerCloseAfter",
     "rtspAddress",
     "rtpAddress",
     "rtcpAddress",
@@ -108,6 +118,18 @@ fn parse_map(text: &str, what: &str) -> Result<BTreeMap<String, Yaml>, ConfigErr
         .map_err(|e| ConfigError(format!("invalid configuration ({what}): {e}")))?;
     y.as_map()
         .ok_or_else(|| ConfigError(format!("invalid configuration ({what}): not a map of keys")))
+}
+
+/// A size as MediaMTX writes it: `50M`, `512K`, `1G` (binary multiples), or plain bytes.
+fn parse_size(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let (num, mult) = match s.char_indices().last()? {
+        (i, 'K' | 'k') => (&s[..i], 1u64 << 10),
+        (i, 'M' | 'm') => (&s[..i], 1 << 20),
+        (i, 'G' | 'g') => (&s[..i], 1 << 30),
+        _ => (s, 1),
+    };
+    num.trim().parse::<u64>().ok()?.checked_mul(mult)
 }
 
 fn parse_address(s: &str) -> Option<SocketAddr> {
@@ -257,12 +279,56 @@ pub fn load(text: Option<&str>) -> Result<Config, ConfigError> {
     } else {
         None
     };
+    let hls = if boolean("hls")? {
+        let variant = string("hlsVariant")?;
+        let variant = weir_core::hls::HlsVariant::from_config(&variant).ok_or_else(|| {
+            src.err(
+                "hlsVariant",
+                &format!("'{variant}' is not mpegts, fmp4 or lowLatency"),
+            )
+        })?;
+        let size = string("hlsSegmentMaxSize")?;
+        let segment_max_size = parse_size(&size)
+            .ok_or_else(|| src.err("hlsSegmentMaxSize", &format!("'{size}' is not a size")))?;
+        let allow_origins = match get("hlsAllowOrigins") {
+            Yaml::Seq(items) => items
+                .into_iter()
+                .map(|i| match i {
+                    Yaml::Str(s) => Ok(s),
+                    other => Err(src.err("hlsAllowOrigins", &format!("{other:?} is not a string"))),
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+            other => {
+                return Err(src.err(
+                    "hlsAllowOrigins",
+                    &format!("expected a list, got {}", other.type_name()),
+                ))
+            }
+        };
+        Some(HlsSettings {
+            address: address("hlsAddress")?,
+            allow_origins,
+            always_remux: boolean("hlsAlwaysRemux")?,
+            muxer: weir_core::hls::HlsConfig {
+                variant,
+                segment_count: uint("hlsSegmentCount", 1000)? as usize,
+                segment_duration: duration("hlsSegmentDuration")?,
+                part_duration: duration("hlsPartDuration")?,
+                segment_max_size,
+            },
+            muxer_close_after: duration("hlsMuxerCloseAfter")?,
+            read_timeout,
+        })
+    } else {
+        None
+    };
     let settings = Settings {
         paths,
         write_timeout: duration("writeTimeout")?,
         write_queue_size,
         rtsp,
         rtmp,
+        hls,
     };
     Ok(Config {
         log_level,
@@ -433,6 +499,20 @@ mod tests {
             c.not_implemented,
             vec!["api".to_string(), "hlsVariant".to_string()]
         );
+    }
+
+    #[test]
+    fn hls_defaults_and_sizes() {
+        let c = load(None).unwrap();
+        let h = c.settings.hls.unwrap();
+        assert_eq!(h.address.port(), 8888);
+        assert_eq!(h.muxer, weir_core::hls::HlsConfig::default());
+        assert_eq!(h.allow_origins, vec!["*".to_string()]);
+        assert_eq!(parse_size("50M"), Some(50 << 20));
+        assert_eq!(parse_size("1024"), Some(1024));
+        assert_eq!(parse_size("x"), None);
+        let e = load(Some("hlsVariant: dash\n")).unwrap_err();
+        assert!(e.0.contains("'hlsVariant' (line 1)"), "{e}");
     }
 
     #[test]

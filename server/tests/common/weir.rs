@@ -39,7 +39,8 @@ pub fn rtsp_config(extra: &str) -> String {
          multicastIPRange: 224.1.0.0/16\n\
          multicastRTPPort: 18002\n\
          multicastRTCPPort: 18003\n\
-         rtmpAddress: 127.0.0.1:0\n",
+         rtmpAddress: 127.0.0.1:0\n\
+         hlsAddress: 127.0.0.1:0\n",
     );
     cfg.push_str(extra);
     if !cfg.ends_with('\n') {

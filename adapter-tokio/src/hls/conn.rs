@@ -1,0 +1,180 @@
+//! One task per HLS (HTTP/1.1) connection: routes requests to the player page, hls.js and the
+//! path muxers, and writes responses with vectored writes (segments are never copied).
+
+use super::muxer::{HlsHub, PathMuxer};
+use super::page::{player_page, HLS_JS};
+use crate::hub::Hub;
+use crate::writev::write_all_vectored;
+use bytes::{Bytes, BytesMut};
+use std::io::IoSlice;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+use weir_core::http::{
+    Body, HttpEvent, HttpServerConnection, Method, Request, RequestId, Response,
+};
+use weir_core::media::validate_path_name;
+
+/// Serves one HTTP connection until it closes.
+pub(crate) async fn run(hub: Arc<Hub>, hls: Arc<HlsHub>, sock: TcpStream, peer: SocketAddr) {
+    let prefix = format!("[HLS] [conn {peer}]");
+    let mut conn = HttpServerConnection::new(hls.http.clone(), peer, Instant::now(), prefix);
+    let (mut rd, mut wr) = sock.into_split();
+    let (tx, mut rx) = mpsc::unbounded_channel::<(RequestId, Response)>();
+    // Requests held by a muxer: removed when answered, forgotten when the connection ends.
+    let mut held: Vec<(RequestId, Arc<PathMuxer>, u64)> = Vec::new();
+    let mut inbuf = BytesMut::with_capacity(16 * 1024);
+    let mut out: Vec<Bytes> = Vec::new();
+    let mut shutdown = hub.shutdown_signal();
+    'conn: loop {
+        // Drain: events → answers; transmit; resume parsing.
+        loop {
+            let mut progressed = false;
+            while let Some(ev) = conn.poll_event() {
+                progressed = true;
+                match ev {
+                    HttpEvent::Request(req) => {
+                        if let Some(resp) = route(&hub, &hls, &req, &tx, &mut held) {
+                            conn.respond(req.id, resp);
+                        }
+                    }
+                    HttpEvent::Close { .. } => {
+                        flush(&mut conn, &mut out, &mut wr, &hub).await;
+                        break 'conn;
+                    }
+                }
+            }
+            if conn.poll_transmit(&mut out) {
+                progressed = true;
+                if !flush_chunks(&mut out, &mut wr, &hub).await {
+                    conn.handle_close("write error or timeout");
+                    continue;
+                }
+            }
+            if conn.wants_input() && !inbuf.is_empty() {
+                let before = inbuf.len();
+                conn.handle_input(Instant::now(), &mut inbuf);
+                progressed |= inbuf.len() != before;
+            }
+            if !progressed {
+                break;
+            }
+        }
+        if conn.is_closing() {
+            break;
+        }
+        let deadline = conn.poll_timeout();
+        tokio::select! {
+            r = rd.read_buf(&mut inbuf), if conn.wants_input() => match r {
+                Ok(0) => conn.handle_close("the client closed the connection"),
+                Ok(_) => conn.handle_input(Instant::now(), &mut inbuf),
+                Err(e) => conn.handle_close(&e.to_string()),
+            },
+            Some((id, resp)) = rx.recv() => {
+                held.retain(|(r, _, _)| *r != id);
+                conn.respond(id, resp);
+            }
+            _ = crate::rtsp_conn::sleep_until_opt(deadline) => conn.handle_timeout(Instant::now()),
+            _ = shutdown.changed() => conn.handle_close("server is shutting down"),
+        }
+    }
+    for (_, m, token) in held {
+        m.forget(token);
+    }
+    let _ = wr.shutdown().await;
+}
+
+async fn flush(
+    conn: &mut HttpServerConnection,
+    out: &mut Vec<Bytes>,
+    wr: &mut tokio::net::tcp::OwnedWriteHalf,
+    hub: &Hub,
+) {
+    if conn.poll_transmit(out) {
+        flush_chunks(out, wr, hub).await;
+    }
+}
+
+/// Writes and clears `out`; false on error or timeout.
+async fn flush_chunks(
+    out: &mut Vec<Bytes>,
+    wr: &mut tokio::net::tcp::OwnedWriteHalf,
+    hub: &Hub,
+) -> bool {
+    let ok = {
+        let mut slices: Vec<IoSlice<'_>> = out.iter().map(|b| IoSlice::new(b)).collect();
+        let timeout = hub.settings.write_timeout;
+        matches!(
+            tokio::time::timeout(timeout, write_all_vectored(wr, &mut slices)).await,
+            Ok(Ok(()))
+        )
+    };
+    out.clear();
+    ok
+}
+
+/// Answers a request now, or registers it with a muxer and returns `None`.
+fn route(
+    hub: &Arc<Hub>,
+    hls: &Arc<HlsHub>,
+    req: &Request,
+    tx: &mpsc::UnboundedSender<(RequestId, Response)>,
+    held: &mut Vec<(RequestId, Arc<PathMuxer>, u64)>,
+) -> Option<Response> {
+    if !matches!(req.method, Method::Get | Method::Head) {
+        return Some(Response::method_not_allowed("GET, HEAD, OPTIONS"));
+    }
+    let target = req.path.trim_start_matches('/');
+    if target == "hls.min.js" {
+        return Some(if HLS_JS.is_empty() {
+            Response::text(404, "hls.js was not embedded in this build")
+        } else {
+            Response::new(
+                200,
+                "application/javascript",
+                Body::Bytes(Bytes::from_static(HLS_JS)),
+            )
+            .with_header("Cache-Control", "max-age=3600")
+        });
+    }
+    if target.is_empty() {
+        return Some(Response::text(404, "not found"));
+    }
+    if let Some(path) = target.strip_suffix('/') {
+        if validate_path_name(path).is_err() {
+            return Some(Response::text(404, "not found"));
+        }
+        return Some(Response::new(
+            200,
+            "text/html",
+            Body::Bytes(player_page(path).into()),
+        ));
+    }
+    let (path, file) = match target.rsplit_once('/') {
+        Some((p, f)) if f.contains('.') => (p, f),
+        _ => {
+            if validate_path_name(target).is_err() {
+                return Some(Response::text(404, "not found"));
+            }
+            return Some(Response::empty(301).with_header("Location", format!("/{target}/")));
+        }
+    };
+    if validate_path_name(path).is_err() {
+        return Some(Response::text(404, "not found"));
+    }
+    let m = match hls.muxer(hub, path) {
+        Ok(m) => m,
+        Err(e) => return Some(Response::text(e.rtsp_status().max(404), &e.to_string())),
+    };
+    let token = hls.token();
+    match m.request(hub, file, &req.query, token, (tx.clone(), req.id)) {
+        Some(resp) => Some(resp),
+        None => {
+            held.push((req.id, m, token));
+            None
+        }
+    }
+}
