@@ -177,7 +177,6 @@ mod tests {
     fn segment(msn: u64, parts: std::ops::Range<u64>) -> Segment {
         Segment {
             msn,
-            start_ns: 0,
             duration_ns: NS_PER_SEC,
             pdt_ms: 0,
             body: Vec::new(),
@@ -188,7 +187,6 @@ mod tests {
                     duration_ns: 1,
                     independent: false,
                     body: Vec::new(),
-                    size: 0,
                 })
                 .collect(),
             frames: 0,

@@ -123,9 +123,9 @@ impl Fmp4Writer {
         }
     }
 
-    /// Writes the gathered samples as one fragment: its chunks and length, `None` when there
-    /// were none (or, on input no fragment can carry, the samples are dropped).
-    pub fn write_part(&mut self) -> Option<(Vec<Bytes>, usize)> {
+    /// Writes the gathered samples as one fragment: its chunks, `None` when there were none
+    /// (or, on input no fragment can carry, the samples are dropped).
+    pub fn write_part(&mut self) -> Option<Vec<Bytes>> {
         let Fmp4Writer {
             writer,
             runs,
@@ -160,10 +160,10 @@ impl Fmp4Writer {
             run.ready.clear();
         }
         match result {
-            Ok(()) => Some((
-                std::mem::take(&mut out.chunks),
-                std::mem::take(&mut out.len),
-            )),
+            Ok(()) => {
+                out.len = 0;
+                Some(std::mem::take(&mut out.chunks))
+            }
             Err(e) => {
                 tracing::debug!("HLS: part dropped: {e}");
                 None

@@ -25,12 +25,10 @@ pub const CONTENT_TYPE_MP4: &str = "video/mp4";
 pub const CONTENT_TYPE_TS: &str = "video/MP2T";
 /// Content type of error answers (their body is empty).
 pub const CONTENT_TYPE_ERROR: &str = "text/plain";
-/// Cache-Control of playlists and errors.
-pub const CACHE_NONE: &str = "no-cache";
-/// Cache-Control of init segments (short: a republished stream may change its tracks).
-pub const CACHE_INIT: &str = "max-age=30";
-/// Cache-Control of segments and parts (their content never changes).
-pub const CACHE_MEDIA: &str = "max-age=3600";
+/// Cache-Control of every answer. Playlists change all the time, and the names of segments,
+/// parts and the init segment start over (`seg0`, `part0`) when a republished path gets a new
+/// muxer, so nothing may be cached under its name.
+pub const CACHE_CONTROL: &str = "no-cache";
 
 /// The shortest wait for the first segment of a playlist request (players time out at about
 /// 10 s; a stream whose key frames are further apart waits three segment durations).
@@ -67,13 +65,20 @@ pub struct HlsMuxer {
     closed: bool,
 }
 
+/// `now + wait`; when that overflows, a year from now (or `now` itself).
+fn later(now: Instant, wait: Duration) -> Instant {
+    now.checked_add(wait)
+        .or_else(|| now.checked_add(Duration::from_secs(365 * 86_400)))
+        .unwrap_or(now)
+}
+
 /// A 200 answer.
-fn ok(content_type: &'static str, cache_control: &'static str, body: Vec<Bytes>) -> HlsResponse {
+fn ok(content_type: &'static str, body: Vec<Bytes>) -> HlsResponse {
     HlsResponse {
         status: 200,
         content_type,
         body,
-        cache_control,
+        cache_control: CACHE_CONTROL,
     }
 }
 
@@ -83,7 +88,7 @@ fn error(status: u16) -> HlsResponse {
         status,
         content_type: CONTENT_TYPE_ERROR,
         body: Vec::new(),
-        cache_control: CACHE_NONE,
+        cache_control: CACHE_CONTROL,
     }
 }
 
@@ -160,7 +165,7 @@ impl HlsMuxer {
             }
             Resource::MediaPlaylist => self.media_request(now, query, token),
             Resource::Init => match self.segmenter.init() {
-                Some(init) => HlsAnswer::Now(ok(CONTENT_TYPE_MP4, CACHE_INIT, vec![init.clone()])),
+                Some(init) => HlsAnswer::Now(ok(CONTENT_TYPE_MP4, vec![init.clone()])),
                 None => HlsAnswer::Now(error(404)),
             },
             Resource::Segment(msn) => match self.segmenter.store().get(msn) {
@@ -170,12 +175,12 @@ impl HlsMuxer {
                     } else {
                         CONTENT_TYPE_TS
                     };
-                    HlsAnswer::Now(ok(content_type, CACHE_MEDIA, seg.body.clone()))
+                    HlsAnswer::Now(ok(content_type, seg.body.clone()))
                 }
                 None => HlsAnswer::Now(error(404)),
             },
             Resource::Part(id) => match self.segmenter.part(id) {
-                Some(part) => HlsAnswer::Now(ok(CONTENT_TYPE_MP4, CACHE_MEDIA, part.body.clone())),
+                Some(part) => HlsAnswer::Now(ok(CONTENT_TYPE_MP4, part.body.clone())),
                 None if id == self.segmenter.next_part_id() => {
                     self.hold(token, self.reload_deadline(now), Wait::Part(id))
                 }
@@ -243,6 +248,10 @@ impl HlsMuxer {
             let Ok(d) = parse_query(query) else {
                 return HlsAnswer::Now(error(400));
             };
+            if d.skip {
+                // §6.2.5.1: without CAN-SKIP-UNTIL the directive is ignored.
+                tracing::trace!("HLS: _HLS_skip ignored (delta updates are not offered)");
+            }
             match (d.msn, d.part) {
                 (None, Some(_)) => return HlsAnswer::Now(error(400)),
                 (Some(msn), part) => {
@@ -303,7 +312,7 @@ impl HlsMuxer {
                 }
                 | Wait::Reload { .. } => self.media(),
                 Wait::Part(id) => match self.segmenter.part(id) {
-                    Some(p) => ok(CONTENT_TYPE_MP4, CACHE_MEDIA, p.body.clone()),
+                    Some(p) => ok(CONTENT_TYPE_MP4, p.body.clone()),
                     None => error(404),
                 },
             };
@@ -348,12 +357,18 @@ impl HlsMuxer {
 
     /// When a blocking request gets 503: three target durations from now.
     fn reload_deadline(&self, now: Instant) -> Instant {
-        now + Duration::from_secs(3 * self.target_duration())
+        later(
+            now,
+            Duration::from_secs(self.target_duration().saturating_mul(3)),
+        )
     }
 
     /// When a playlist request waiting for the first segment gets 503.
     fn content_deadline(&self, now: Instant) -> Instant {
-        now + FIRST_CONTENT_WAIT.max(self.cfg.segment_duration.saturating_mul(3))
+        later(
+            now,
+            FIRST_CONTENT_WAIT.max(self.cfg.segment_duration.saturating_mul(3)),
+        )
     }
 
     /// The media playlist (rendered once per change).
@@ -374,7 +389,7 @@ impl HlsMuxer {
                 b
             }
         };
-        ok(CONTENT_TYPE_PLAYLIST, CACHE_NONE, vec![body])
+        ok(CONTENT_TYPE_PLAYLIST, vec![body])
     }
 
     /// The multivariant playlist (rendered once per change).
@@ -387,7 +402,7 @@ impl HlsMuxer {
                 b
             }
         };
-        ok(CONTENT_TYPE_PLAYLIST, CACHE_NONE, vec![body])
+        ok(CONTENT_TYPE_PLAYLIST, vec![body])
     }
 
     /// Renders the multivariant playlist from the tracks and the listed segments.

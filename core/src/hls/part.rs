@@ -15,8 +15,6 @@ pub(super) struct Part {
     pub independent: bool,
     /// The fragment, as chunks to send in order.
     pub body: Vec<Bytes>,
-    /// The total length of the chunks.
-    pub size: u64,
 }
 
 impl Part {

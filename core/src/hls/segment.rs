@@ -13,8 +13,6 @@ pub(super) const KEEP_MARGIN: usize = 2;
 pub(super) struct Segment {
     /// The media sequence number (`seg<msn>.mp4` / `seg<msn>.ts`).
     pub msn: u64,
-    /// The media time of its first unit (nanoseconds, stream time).
-    pub start_ns: i64,
     /// Its duration in nanoseconds (up to the next segment's start).
     pub duration_ns: i64,
     /// The wall clock when its first unit arrived (Unix milliseconds).
@@ -100,7 +98,10 @@ impl SegmentStore {
 
     /// The total size of the kept segments (their parts share the same chunks).
     pub fn bytes(&self) -> u64 {
-        self.segments.iter().map(|s| s.size).sum()
+        self.segments
+            .iter()
+            .map(|s| s.size)
+            .fold(0, u64::saturating_add)
     }
 }
 
@@ -111,7 +112,6 @@ mod tests {
     fn seg(msn: u64) -> Segment {
         Segment {
             msn,
-            start_ns: 0,
             duration_ns: 1,
             pdt_ms: 0,
             body: vec![Bytes::from_static(b"x")],
@@ -121,7 +121,6 @@ mod tests {
                 duration_ns: 1,
                 independent: true,
                 body: Vec::new(),
-                size: 0,
             }],
             frames: 0,
         }

@@ -5,9 +5,9 @@
 //!   before it are dropped.
 //! - A segment ends at the first leading key frame once `segment_duration` has elapsed since
 //!   its start (audio-only: at the first leading unit); the key frame starts the next one.
-//! - fMP4 segments are made of parts: a part ends at the first leading unit once
-//!   `part_duration` has elapsed since its start, and at every segment end. The `fmp4` variant
-//!   makes the same parts without advertising them.
+//! - Low-Latency segments are made of parts: a part ends at the first leading unit once
+//!   `part_duration` has elapsed since its start, and at every segment end. The `fmp4`
+//!   variant makes no parts: each segment is one fragment.
 //! - Durations are media time (leading track DTS), in nanoseconds of stream time.
 //! - A segment that would exceed `segment_max_size` ends before the unit that would overflow
 //!   it; units are then dropped until the next leading key frame starts a new segment.
@@ -37,8 +37,9 @@ const MAX_CTS: i64 = 1 << 30;
 const PART_OVERHEAD: u64 = 32;
 /// …and per track: traf, tfhd, tfdt, trun.
 const PART_OVERHEAD_PER_TRACK: u64 = 64;
-/// The MPEG-TS packet size and payload.
+/// The MPEG-TS packet size.
 const TS_PACKET: u64 = 188;
+/// The MPEG-TS packet payload (after its 4-byte header).
 const TS_PAYLOAD: u64 = 184;
 
 /// The container the segments are written in.
@@ -112,7 +113,11 @@ impl Segmenter {
         }
         Ok(Segmenter {
             segment_ns: nanos(cfg.segment_duration),
-            part_ns: nanos(cfg.part_duration),
+            part_ns: if cfg.variant.has_parts() {
+                nanos(cfg.part_duration)
+            } else {
+                i64::MAX
+            },
             max_size: cfg.segment_max_size,
             set,
             leading,
@@ -390,13 +395,12 @@ impl Segmenter {
                 });
             }
         }
-        if let Some((body, len)) = w.write_part() {
+        if let Some(body) = w.write_part() {
             open.parts.push(Part {
                 id: *next_part_id,
                 duration_ns: end_ns.saturating_sub(open.part_start_ns).max(0),
                 independent: open.part_independent.unwrap_or(false),
                 body,
-                size: len as u64,
             });
             *next_part_id += 1;
             *changed = true;
@@ -427,7 +431,6 @@ impl Segmenter {
         }
         self.store.push(Segment {
             msn: open.msn,
-            start_ns: open.start_ns,
             duration_ns: end_ns.saturating_sub(open.start_ns).max(0),
             pdt_ms: open.pdt_ms,
             body,

@@ -56,7 +56,10 @@ pub(in crate::hls) fn bandwidth(segments: &[Segment]) -> (u64, u64) {
 
 /// The leading video frames per second over the segments, when there are some.
 fn estimated_frame_rate(segments: &[Segment]) -> Option<f64> {
-    let frames: u64 = segments.iter().map(|s| s.frames).sum();
+    let frames = segments
+        .iter()
+        .map(|s| s.frames)
+        .fold(0u64, u64::saturating_add);
     let ns: i64 = segments
         .iter()
         .map(|s| s.duration_ns.max(0))

@@ -7,8 +7,12 @@ use super::*;
 /// listing `count` segments.
 fn fed(variant: HlsVariant, count: usize, frames: i64) -> (HlsMuxer, Clock) {
     let clock = Clock::new();
-    let mut m = HlsMuxer::new(config(variant, count), &av_description(true, false), clock.t0)
-        .unwrap();
+    let mut m = HlsMuxer::new(
+        config(variant, count),
+        &av_description(true, false),
+        clock.t0,
+    )
+    .unwrap();
     clock.push_all(&mut m, &av_units(frames, true, every_second));
     (m, clock)
 }
@@ -34,15 +38,19 @@ fn mpegts_media_playlist() {
     let r = get(&mut m, clock.t0, MEDIA_PLAYLIST, "");
     assert_eq!(
         (r.content_type, r.cache_control),
-        (CONTENT_TYPE_PLAYLIST, CACHE_NONE)
+        (CONTENT_TYPE_PLAYLIST, CACHE_CONTROL)
     );
     let seg = get(&mut m, clock.t0, "seg3.ts", "");
     assert_eq!(
         (seg.status, seg.content_type, seg.cache_control),
-        (200, CONTENT_TYPE_TS, CACHE_MEDIA)
+        (200, CONTENT_TYPE_TS, CACHE_CONTROL)
     );
     assert_eq!(seg.body_len() % 188, 0);
-    assert_eq!(get(&mut m, clock.t0, "seg4.ts", "").status, 404, "still open");
+    assert_eq!(
+        get(&mut m, clock.t0, "seg4.ts", "").status,
+        404,
+        "still open"
+    );
     assert_eq!(get(&mut m, clock.t0, "init.mp4", "").status, 404);
 }
 
@@ -64,7 +72,7 @@ fn fmp4_media_playlist() {
     let init = get(&mut m, clock.t0, "init.mp4", "");
     assert_eq!(
         (init.status, init.content_type, init.cache_control),
-        (200, CONTENT_TYPE_MP4, CACHE_INIT)
+        (200, CONTENT_TYPE_MP4, CACHE_CONTROL)
     );
     assert_eq!(&init.body[0][4..8], b"ftyp");
     let seg = get_ok(&mut m, clock.t0, "seg1.mp4");
@@ -122,16 +130,13 @@ fn low_latency_media_playlist() {
     let part = get(&mut m, clock.t0, "part21.mp4", "");
     assert_eq!(
         (part.status, part.content_type, part.cache_control),
-        (200, CONTENT_TYPE_MP4, CACHE_MEDIA)
+        (200, CONTENT_TYPE_MP4, CACHE_CONTROL)
     );
 }
 
 /// The bandwidths RFC 8216 §4.3.4.2 asks for, from the listed segments as served.
 fn expected_bandwidth(m: &mut HlsMuxer, t: Instant, names: &[String]) -> (u64, u64) {
-    let sizes: Vec<u64> = names
-        .iter()
-        .map(|n| get_ok(m, t, n).len() as u64)
-        .collect();
+    let sizes: Vec<u64> = names.iter().map(|n| get_ok(m, t, n).len() as u64).collect();
     // Every segment lasts exactly one second.
     let peak = sizes.iter().max().unwrap() * 8;
     let average = (sizes.iter().sum::<u64>() * 8).div_ceil(sizes.len() as u64);
@@ -148,7 +153,10 @@ fn multivariant_playlists() {
         let (mut m, clock) = fed(variant, 3, 125);
         let names: Vec<String> = (1..4).map(|k| format!("seg{k}.{ext}")).collect();
         let (peak, average) = expected_bandwidth(&mut m, clock.t0, &names);
-        assert!(peak > 8_000 && average <= peak, "{variant:?}: {peak} {average}");
+        assert!(
+            peak > 8_000 && average <= peak,
+            "{variant:?}: {peak} {average}"
+        );
         let expected = format!(
             "#EXTM3U\n\
             #EXT-X-VERSION:{version}\n\
@@ -183,7 +191,10 @@ fn bandwidth_follows_the_data() {
     let a = bw(&mut with_audio);
     assert!(v < a, "{v} {a}");
     let t = text(&mut video_only, clock.t0, MULTIVARIANT_PLAYLIST);
-    assert!(t.contains("CODECS=\"avc1.64001e\",RESOLUTION=640x360"), "{t}");
+    assert!(
+        t.contains("CODECS=\"avc1.64001e\",RESOLUTION=640x360"),
+        "{t}"
+    );
 }
 
 #[test]
@@ -200,7 +211,10 @@ fn audio_only_playlists() {
     assert_eq!(lines[2], "#EXT-X-TARGETDURATION:2", "{t}");
     assert_eq!(lines[4], "#EXT-X-PART-INF:PART-TARGET=0.20900", "{t}");
     assert_eq!(
-        lines.iter().filter(|l| l.starts_with("#EXTINF:1.02168,")).count(),
+        lines
+            .iter()
+            .filter(|l| l.starts_with("#EXTINF:1.02168,"))
+            .count(),
         2,
         "{t}"
     );
@@ -211,5 +225,8 @@ fn audio_only_playlists() {
         .all(|l| l.ends_with("INDEPENDENT=YES")));
     assert!(lines.contains(&"#EXT-X-PART:DURATION=0.20898,URI=\"part0.mp4\",INDEPENDENT=YES"));
     let mv = text(&mut m, clock.t0, MULTIVARIANT_PLAYLIST);
-    assert!(mv.contains(",CODECS=\"mp4a.40.2\"\nmain_stream.m3u8\n"), "{mv}");
+    assert!(
+        mv.contains(",CODECS=\"mp4a.40.2\"\nmain_stream.m3u8\n"),
+        "{mv}"
+    );
 }
