@@ -50,6 +50,38 @@ if what=$(missing); then
     fi
 fi
 
+# HLS: the server embeds hls.js for its player page at build time (package.json at the root),
+# and the browser test (server/tests/hls_e2e.rs) drives headless Chromium (the Debian package,
+# /usr/bin/chromium) with playwright-core (server/tests/browser/). Both are pinned in their
+# package-lock.json and installed with `npm ci` (again only when the lock changed);
+# playwright-core downloads no browser. Node.js and npm come from Debian when missing.
+BROWSER_PACKAGES=()
+[ -x /usr/bin/chromium ] || command -v chromium >/dev/null 2>&1 || BROWSER_PACKAGES+=(chromium)
+command -v node >/dev/null 2>&1 || BROWSER_PACKAGES+=(nodejs)
+command -v npm >/dev/null 2>&1 || BROWSER_PACKAGES+=(npm)
+if [ "${#BROWSER_PACKAGES[@]}" -gt 0 ]; then
+    echo "test.sh: installing ${BROWSER_PACKAGES[*]} for the HLS player and browser tests"
+    SUDO=()
+    if [ "$(id -u)" -ne 0 ]; then
+        if command -v sudo >/dev/null 2>&1; then
+            SUDO=(sudo)
+        else
+            echo "test.sh: not root and no sudo: install ${BROWSER_PACKAGES[*]} by hand" >&2
+            exit 1
+        fi
+    fi
+    "${SUDO[@]}" apt-get update
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${BROWSER_PACKAGES[@]}"
+fi
+for dir in . server/tests/browser; do
+    [ -f "$dir/package-lock.json" ] || continue
+    if ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.weir-installed-lock"; then
+        echo "test.sh: npm ci in $dir"
+        (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+        cp "$dir/package-lock.json" "$dir/node_modules/.weir-installed-lock"
+    fi
+done
+
 status=0
 cargo test --workspace --release 2>&1 || status=$?
 

@@ -202,7 +202,12 @@ impl HttpServerConnection {
                 continue;
             }
             if self.slots.len() >= self.cfg.max_pipelined.max(1) {
-                break;
+                // Answers the connection made itself (refusals) free their slots once
+                // written: flush them before giving up on the rest of the buffer.
+                self.flush(Some(now));
+                if self.slots.len() >= self.cfg.max_pipelined.max(1) {
+                    break;
+                }
             }
             if !self.line_checked {
                 skip_blank_lines(buf);

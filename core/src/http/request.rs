@@ -158,16 +158,17 @@ impl Head {
     }
 }
 
-/// Where the request line ends and what it says about the version, looked at as soon as the
-/// first line is complete: `Err(505)` for HTTP/0.9 (`GET /`), HTTP/2 (`PRI * HTTP/2.0`) and
-/// any version other than 1.0 and 1.1. Anything else malformed is left to `httparse`.
+/// What the request line says about the version, looked at as soon as the first line is
+/// complete: `Err(505)` for HTTP/2 (`PRI * HTTP/2.0`) and any version other than 1.0 and 1.1;
+/// `Err(400)` for a line without three parts (HTTP/0.9's `GET /` included, as Go's server — and
+/// so MediaMTX — answers it). Anything else malformed is left to `httparse`.
 pub fn check_request_line(line: &[u8]) -> Result<(), HeadError> {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     let parts: Vec<&[u8]> = line.split(|b| *b == b' ').collect();
     match parts.as_slice() {
-        [method, target] if !method.is_empty() && !target.is_empty() => {
-            Err(HeadError::new(505, "HTTP/0.9 requests are not supported"))
-        }
+        // (An empty line is a tolerated leading CRLF; httparse skips it.)
+        [_, _] => Err(HeadError::new(400, "malformed request line")),
+        [one] if !one.is_empty() => Err(HeadError::new(400, "malformed request line")),
         [_, _, version] if version.starts_with(b"HTTP/") => match *version {
             b"HTTP/1.0" | b"HTTP/1.1" => Ok(()),
             v => Err(HeadError::new(
@@ -312,13 +313,14 @@ mod tests {
     fn request_line_versions() {
         assert!(check_request_line(b"GET / HTTP/1.1\r").is_ok());
         assert!(check_request_line(b"GET / HTTP/1.0").is_ok());
-        assert!(check_request_line(b"garbage").is_ok()); // left to httparse
-        for line in [
-            &b"GET /\r"[..],
-            b"PRI * HTTP/2.0\r",
-            b"GET / HTTP/1.2",
-            b"GET / HTTP/3",
-        ] {
+        for line in [&b"garbage"[..], b"GET /\r", b"\x00\x01 garbage"] {
+            assert_eq!(
+                check_request_line(line).unwrap_err().status,
+                400,
+                "{line:?}"
+            );
+        }
+        for line in [&b"PRI * HTTP/2.0\r"[..], b"GET / HTTP/1.2", b"GET / HTTP/3"] {
             assert_eq!(check_request_line(line).unwrap_err().status, 505);
         }
     }

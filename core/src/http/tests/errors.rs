@@ -51,7 +51,7 @@ fn cases() -> Vec<(Vec<u8>, &'static str, bool)> {
         // Versions: 505 and close.
         (b("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), "505 HTTP Version Not Supported", true),
         (b("PRI * HTTP/2.0\r\n"), "505 HTTP Version Not Supported", true),
-        (b("GET /\r\n"), "505 HTTP Version Not Supported", true),
+        (b("GET /\r\n"), "400 Bad Request", true),
         (b("GET / HTTP/1.2\r\nHost: x\r\n\r\n"), "505 HTTP Version Not Supported", true),
         (b("GET / HTTP/0.9\r\n\r\n"), "505 HTTP Version Not Supported", true),
         // Targets: 400, the connection stays open.
