@@ -31,19 +31,24 @@ missing() {
     return 1
 }
 
-if what=$(missing); then
-    echo "test.sh: $what is missing: installing ${PACKAGES[*]}"
-    SUDO=()
+# apt_install PKG...: installs with apt-get (through sudo when not root).
+apt_install() {
+    local sudo=()
     if [ "$(id -u)" -ne 0 ]; then
         if command -v sudo >/dev/null 2>&1; then
-            SUDO=(sudo)
+            sudo=(sudo)
         else
-            echo "test.sh: not root and no sudo: install ${PACKAGES[*]} by hand" >&2
+            echo "test.sh: not root and no sudo: install $* by hand" >&2
             exit 1
         fi
     fi
-    "${SUDO[@]}" apt-get update
-    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${PACKAGES[@]}"
+    "${sudo[@]}" apt-get update
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@"
+}
+
+if what=$(missing); then
+    echo "test.sh: $what is missing: installing ${PACKAGES[*]}"
+    apt_install "${PACKAGES[@]}"
     if what=$(missing); then
         echo "test.sh: $what is still missing after installing" >&2
         exit 1
@@ -61,17 +66,7 @@ command -v node >/dev/null 2>&1 || BROWSER_PACKAGES+=(nodejs)
 command -v npm >/dev/null 2>&1 || BROWSER_PACKAGES+=(npm)
 if [ "${#BROWSER_PACKAGES[@]}" -gt 0 ]; then
     echo "test.sh: installing ${BROWSER_PACKAGES[*]} for the HLS player and browser tests"
-    SUDO=()
-    if [ "$(id -u)" -ne 0 ]; then
-        if command -v sudo >/dev/null 2>&1; then
-            SUDO=(sudo)
-        else
-            echo "test.sh: not root and no sudo: install ${BROWSER_PACKAGES[*]} by hand" >&2
-            exit 1
-        fi
-    fi
-    "${SUDO[@]}" apt-get update
-    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${BROWSER_PACKAGES[@]}"
+    apt_install "${BROWSER_PACKAGES[@]}"
 fi
 for dir in . server/tests/browser; do
     [ -f "$dir/package-lock.json" ] || continue
@@ -83,7 +78,7 @@ for dir in . server/tests/browser; do
 done
 
 status=0
-cargo test --workspace --release 2>&1 || status=$?
+cargo test --workspace --release --no-fail-fast 2>&1 || status=$?
 
 # Every parser's fuzz target must still build and survive a short run (FUZZ_SECONDS each; 0 skips
 # the run but still builds). Longer campaigns: FUZZ_SECONDS=600 bash scripts/fuzz.sh.

@@ -86,10 +86,10 @@ fn bad_config_is_rejected_naming_key_and_line() {
 
 #[test]
 fn unimplemented_keys_are_named_in_one_warning() {
-    let weir = Weir::start(&rtsp_config("hlsVariant: mpegts\napi: yes\n"));
+    let weir = Weir::start(&rtsp_config("srt: false\napi: yes\n"));
     let line = weir.wait_for_log("parsed, not implemented yet:", secs(5));
     assert!(
-        line.contains("WAR") && line.contains("api") && line.contains("hlsVariant"),
+        line.contains("WAR") && line.contains("api") && line.contains("srt"),
         "{line}"
     );
 }

@@ -494,10 +494,10 @@ mod tests {
 
     #[test]
     fn unimplemented_keys_are_reported_by_name() {
-        let c = load(Some("hlsVariant: mpegts\napi: yes\nrtmp: true\n")).unwrap();
+        let c = load(Some("srt: false\napi: yes\nrtmp: true\nhlsVariant: mpegts\n")).unwrap();
         assert_eq!(
             c.not_implemented,
-            vec!["api".to_string(), "hlsVariant".to_string()]
+            vec!["api".to_string(), "srt".to_string()]
         );
     }
 
