@@ -56,7 +56,7 @@ if what=$(missing); then
 fi
 
 # HLS: the server embeds hls.js for its player page at build time (package.json at the root),
-# and the browser test (server/tests/hls_e2e.rs) drives headless Chromium (the Debian package,
+# and the browser test (server/tests/hls_clients.rs) drives headless Chromium (the Debian package,
 # /usr/bin/chromium) with playwright-core (server/tests/browser/). Both are pinned in their
 # package-lock.json and installed with `npm ci` (again only when the lock changed);
 # playwright-core downloads no browser. Node.js and npm come from Debian when missing.
