@@ -494,7 +494,10 @@ mod tests {
 
     #[test]
     fn unimplemented_keys_are_reported_by_name() {
-        let c = load(Some("srt: false\napi: yes\nrtmp: true\nhlsVariant: mpegts\n")).unwrap();
+        let c = load(Some(
+            "srt: false\napi: yes\nrtmp: true\nhlsVariant: mpegts\n",
+        ))
+        .unwrap();
         assert_eq!(
             c.not_implemented,
             vec!["api".to_string(), "srt".to_string()]
