@@ -1,7 +1,6 @@
 //! The state every connection shares: path registry, clock, shutdown signal; and the RTSP
 //! server's own shared state (UDP sockets and routes, multicast groups).
 
-use crate::config::{RtspSettings, Settings};
 use crate::multicast::Multicast;
 use crate::stream::SharedStream;
 use std::collections::HashMap;
@@ -13,6 +12,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::watch;
 use weir_core::media::{PathManager, WallClock};
 use weir_core::rtsp::server::ServerConfig;
+use weir_core::settings::{RtspSettings, Settings};
 
 /// Where datagrams from one client address go.
 #[derive(Clone)]

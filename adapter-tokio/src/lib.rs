@@ -12,7 +12,6 @@
 //! per packet (UDP).
 #![deny(unsafe_code)]
 
-mod config;
 mod hls;
 mod hub;
 mod multicast;
@@ -22,8 +21,8 @@ mod stream;
 mod udp;
 mod writev;
 
-pub use config::{HlsSettings, RtmpSettings, RtspSettings, Settings};
 pub use hub::Hub;
+pub use weir_core::settings::{HlsSettings, RtmpSettings, RtspSettings, Settings};
 
 use hub::RtspHub;
 use std::future::Future;

@@ -1,7 +1,6 @@
 //! UDP multicast delivery: one group per path, one sender task per group shared by all of the
 //! path's multicast readers (each packet is sent once, whatever the number of readers).
 
-use crate::config::RtspSettings;
 use crate::hub::lock;
 use crate::stream::SharedStream;
 use crate::READ_BATCH;
@@ -14,6 +13,7 @@ use tokio::net::UdpSocket;
 use tokio::task::JoinHandle;
 use weir_core::media::StreamItem;
 use weir_core::rtsp::server::MulticastGroup;
+use weir_core::settings::RtspSettings;
 
 /// TTL announced and used for multicast packets.
 const MULTICAST_TTL: u8 = 16;

@@ -36,6 +36,7 @@
 //! - [`http`]: a protocol-generic HTTP/1.1 server connection state machine (pipelining, held
 //!   answers for LL-HLS blocking reloads, CORS) serving HLS, later the Control API and metrics.
 //! - [`mpegts`]: the MPEG-TS muxer (PAT/PMT, PES, PCR, ADTS) for HLS segments.
+//! - [`settings`]: what the runtime adapters need from the configuration.
 //! - [`media`]: the media model: tracks, units, the per-path stream with its fan-out ring, and the
 //!   path registry.
 #![forbid(unsafe_code)]
@@ -54,3 +55,4 @@ pub mod rtmp;
 pub mod rtp;
 pub mod rtsp;
 pub mod sdp;
+pub mod settings;

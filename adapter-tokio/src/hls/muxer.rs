@@ -1,7 +1,6 @@
 //! One HLS muxer per path, shared by every HLS client of the path, fed by a task that reads the
 //! path's ring like any other reader.
 
-use crate::config::HlsSettings;
 use crate::hub::{lock, Hub};
 use crate::stream::SharedStream;
 use crate::READ_BATCH;
@@ -13,6 +12,7 @@ use tokio::sync::{mpsc, Notify};
 use weir_core::hls::{HlsAnswer, HlsMuxer, HlsResponse};
 use weir_core::http::{Body, RequestId, Response};
 use weir_core::media::{PathError, StreamItem};
+use weir_core::settings::HlsSettings;
 
 /// Where the answer to a held request goes: the connection's channel and its request id.
 pub(crate) type Waiter = (mpsc::UnboundedSender<(RequestId, Response)>, RequestId);

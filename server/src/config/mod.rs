@@ -13,7 +13,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 use weir_core::media::PathConf;
 use weir_core::rtsp::server::{ServerConfig, TransportSet};
-use weir_tokio::{HlsSettings, RtmpSettings, RtspSettings, Settings};
+use weir_core::settings::{HlsSettings, RtmpSettings, RtspSettings, Settings};
 
 /// MediaMTX's default configuration file, weir's embedded default.
 pub const DEFAULT_CONFIG: &str = include_str!("mediamtx.yml");

@@ -1,9 +1,10 @@
-//! What the adapter needs to know from the configuration.
+//! What the runtime adapters need to know from the configuration (the server binary fills it
+//! from `mediamtx.yml`; both adapters read the same settings).
 
+use crate::media::PathConf;
+use crate::rtsp::server::ServerConfig;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
-use weir_core::media::PathConf;
-use weir_core::rtsp::server::ServerConfig;
 
 /// Settings shared by every protocol.
 #[derive(Debug, Clone)]
@@ -34,7 +35,7 @@ pub struct HlsSettings {
     pub always_remux: bool,
     /// `hlsVariant`, `hlsSegmentCount`, `hlsSegmentDuration`, `hlsPartDuration`,
     /// `hlsSegmentMaxSize`.
-    pub muxer: weir_core::hls::HlsConfig,
+    pub muxer: crate::hls::HlsConfig,
     /// `hlsMuxerCloseAfter`: a muxer nobody requested anything from for this long closes.
     pub muxer_close_after: Duration,
     /// `readTimeout`.
