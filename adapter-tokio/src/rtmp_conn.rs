@@ -13,29 +13,24 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::TcpStream;
 use tokio::sync::watch;
-use weir_core::flv::{FlvDemuxer, FlvMessage, FlvMuxer, FlvOutput, MetaValue};
+use weir_core::flv::FlvOutput;
 use weir_core::media::{Cursor, PathError, StreamDescription, StreamItem};
-use weir_core::rtmp::{Amf0Value, MediaKind, RtmpEvent, RtmpServerConfig, RtmpServerConnection};
+use weir_core::rtmp::server::{tracks_text, RtmpPlayer, RtmpPublisher};
+use weir_core::rtmp::{MediaKind, RtmpEvent, RtmpServerConfig, RtmpServerConnection};
 
 struct Publishing {
     path: String,
-    demuxer: FlvDemuxer,
+    publisher: RtmpPublisher,
     /// Created once the demuxer knows the tracks.
     stream: Option<Arc<SharedStream>>,
-    outputs: Vec<FlvOutput>,
-    warned: bool,
 }
 
 struct Playing {
     stream: Arc<SharedStream>,
-    muxer: FlvMuxer,
+    player: RtmpPlayer,
     cursor: Cursor,
     seq_rx: watch::Receiver<u64>,
     lagging: bool,
-    messages: Vec<FlvMessage>,
-    /// The stream time (ms) of the first message: the reader's timestamps start at 0 there,
-    /// like the metadata and sequence headers sent at PLAY.
-    base_ms: Option<i64>,
 }
 
 struct Conn {
@@ -46,11 +41,6 @@ struct Conn {
     closed_rx: Option<watch::Receiver<bool>>,
     out: Vec<u8>,
     batch: Vec<StreamItem>,
-}
-
-/// "2 tracks (H264, MPEG-4 Audio)", as the RTSP log lines say it.
-fn tracks_text(desc: &StreamDescription) -> String {
-    format!("{} ({})", desc.track_count_text(), desc.codec_list())
 }
 
 /// Serves one RTMP connection until it closes.
@@ -103,24 +93,6 @@ pub(crate) async fn run(
     let _ = wr.shutdown().await;
 }
 
-fn meta_value(v: &Amf0Value) -> MetaValue {
-    match v {
-        Amf0Value::Number(n) => MetaValue::Number(*n),
-        Amf0Value::Boolean(b) => MetaValue::Bool(*b),
-        Amf0Value::String(s) => MetaValue::String(s.clone()),
-        _ => MetaValue::Other,
-    }
-}
-
-fn amf_value(v: &MetaValue) -> Option<Amf0Value> {
-    match v {
-        MetaValue::Number(n) => Some(Amf0Value::Number(*n)),
-        MetaValue::Bool(b) => Some(Amf0Value::Boolean(*b)),
-        MetaValue::String(s) => Some(Amf0Value::String(s.clone())),
-        MetaValue::Other => None,
-    }
-}
-
 impl Conn {
     /// Drains the core's outputs until it has nothing more to say; false once closing.
     async fn drive(&mut self, inbuf: &mut BytesMut, wr: &mut OwnedWriteHalf) -> bool {
@@ -162,10 +134,8 @@ impl Conn {
                 if r.is_ok() {
                     self.publishing = Some(Publishing {
                         path,
-                        demuxer: FlvDemuxer::new(),
+                        publisher: RtmpPublisher::new(),
                         stream: None,
-                        outputs: Vec::with_capacity(4),
-                        warned: false,
                     });
                 }
                 self.core.answer_publish(r);
@@ -173,11 +143,7 @@ impl Conn {
             RtmpEvent::Play { path, .. } => self.start_playing(&path),
             RtmpEvent::Metadata(entries) => {
                 if let Some(p) = self.publishing.as_mut() {
-                    let meta: Vec<(String, MetaValue)> = entries
-                        .iter()
-                        .map(|(k, v)| (k.clone(), meta_value(v)))
-                        .collect();
-                    p.demuxer.handle_metadata(&meta);
+                    p.publisher.handle_metadata(&entries);
                 }
             }
             RtmpEvent::Media {
@@ -197,21 +163,11 @@ impl Conn {
         let Some(p) = self.publishing.as_mut() else {
             return;
         };
-        let is_video = match kind {
-            MediaKind::Video => true,
-            MediaKind::Audio => false,
-            MediaKind::Data => return,
-        };
-        p.outputs.clear();
-        if let Err(e) = p.demuxer.push(is_video, timestamp_ms, body, &mut p.outputs) {
-            if !p.warned {
-                p.warned = true;
-                tracing::warn!("{} invalid media message: {e:?}", self.core.log_prefix());
-            }
-        }
+        let mut outputs: smallvec::SmallVec<[FlvOutput; 4]> = smallvec::SmallVec::new();
+        p.publisher
+            .handle_media(&self.core, kind, timestamp_ms, body, |o| outputs.push(o));
         let now = Instant::now();
-        let mut outputs = std::mem::take(&mut p.outputs);
-        for out in outputs.drain(..) {
+        for out in outputs {
             match out {
                 FlvOutput::Tracks(desc) => {
                     if let Err(e) = self.start_publishing(desc) {
@@ -231,9 +187,6 @@ impl Conn {
                     }
                 }
             }
-        }
-        if let Some(p) = self.publishing.as_mut() {
-            p.outputs = outputs;
         }
     }
 
@@ -271,57 +224,23 @@ impl Conn {
             Ok(s) => s,
             Err(e) => return self.core.answer_play(Err(e)),
         };
-        let mut muxer = match FlvMuxer::new(&stream.description) {
-            Ok(m) => m,
+        let player = match RtmpPlayer::start(&mut self.core, path, &stream.description) {
+            Ok(p) => p,
             Err(_) => {
                 lock(&self.hub.paths).remove_reader(path);
-                return self
-                    .core
-                    .answer_play(Err(PathError::NoCompatibleTracks(path.to_owned())));
+                return;
             }
         };
-        self.core.answer_play(Ok(()));
-        let meta: Vec<(String, Amf0Value)> = muxer
-            .metadata()
-            .iter()
-            .filter_map(|(k, v)| Some((k.clone(), amf_value(v)?)))
-            .collect();
-        let mut body = Vec::with_capacity(256);
-        let on_meta = [
-            Amf0Value::String("onMetaData".into()),
-            Amf0Value::EcmaArray(meta),
-        ];
-        if on_meta.iter().all(|v| v.write(&mut body).is_ok()) {
-            self.core.write_media(MediaKind::Data, 0, &body);
-        }
-        for (is_video, header) in muxer.sequence_headers() {
-            let kind = if is_video {
-                MediaKind::Video
-            } else {
-                MediaKind::Audio
-            };
-            self.core.write_media(kind, 0, &header);
-        }
-        let mut carried = StreamDescription { tracks: Vec::new() };
-        for t in [muxer.video_track(), muxer.audio_track()]
-            .into_iter()
-            .flatten()
-        {
-            carried.tracks.push(stream.description.tracks[t].clone());
-        }
-        self.core.log_reading(&tracks_text(&carried));
         let cursor = stream.join();
         let (mut seq_rx, closed_rx) = stream.subscribe();
         seq_rx.mark_changed();
         self.closed_rx = Some(closed_rx);
         self.playing = Some(Playing {
             stream,
-            muxer,
+            player,
             cursor,
             seq_rx,
             lagging: false,
-            messages: Vec::new(),
-            base_ms: None,
         });
     }
 
@@ -350,23 +269,7 @@ impl Conn {
             }
             for item in &self.batch {
                 if let StreamItem::Unit(u) = item {
-                    p.messages.clear();
-                    p.muxer.push_unit(u, &mut p.messages);
-                    for m in &p.messages {
-                        let kind = if m.is_video {
-                            MediaKind::Video
-                        } else {
-                            MediaKind::Audio
-                        };
-                        let base = *p.base_ms.get_or_insert(m.timestamp_ms);
-                        // Audio that precedes the first (key) video frame in time is dropped:
-                        // squashing it onto 0 would break its timing.
-                        if m.timestamp_ms < base {
-                            continue;
-                        }
-                        self.core
-                            .write_media(kind, (m.timestamp_ms - base) as u32, &m.body);
-                    }
+                    p.player.write_unit(&mut self.core, u);
                 }
             }
         }

@@ -17,17 +17,9 @@ use tokio::net::TcpStream;
 use tokio::sync::watch;
 use weir_core::media::{Cursor, StreamItem};
 use weir_core::rtsp::interleaved_header;
-use weir_core::rtsp::server::{Event, Role, ServerConnection, Session, TrackTransport};
-
-/// Where one track's packets go for a reader.
-#[derive(Clone, Copy)]
-enum Dest {
-    Tcp(u8, u8),
-    Udp(SocketAddr, SocketAddr),
-    /// Sent by the path's multicast sender, not by this task.
-    Multicast,
-    None,
-}
+use weir_core::rtsp::server::{
+    Event, ReaderRoute, ReaderRoutes, Role, ServerConnection, Session, TrackTransport,
+};
 
 struct Reading {
     stream: Arc<SharedStream>,
@@ -38,7 +30,7 @@ struct Reading {
 
 struct Playing {
     cursor: Cursor,
-    dests: SmallVec<[Dest; 4]>,
+    routes: ReaderRoutes,
     seq_rx: watch::Receiver<u64>,
     lagging: bool,
 }
@@ -289,40 +281,17 @@ impl Conn {
             let e = weir_core::media::PathError::NoOnePublishing(session.path.clone());
             return self.core.answer_play(Err(e));
         };
-        let ntracks = r.stream.description.tracks.len();
-        let mut dests: SmallVec<[Dest; 4]> = SmallVec::from_elem(Dest::None, ntracks);
-        let mut multicast = false;
-        for (t, tr) in &session.tracks {
-            if let Some(d) = dests.get_mut(*t) {
-                *d = match *tr {
-                    TrackTransport::Tcp {
-                        rtp_channel,
-                        rtcp_channel,
-                    } => Dest::Tcp(rtp_channel, rtcp_channel),
-                    TrackTransport::Udp {
-                        client_ip,
-                        client_rtp_port,
-                        client_rtcp_port,
-                    } => Dest::Udp(
-                        SocketAddr::new(client_ip, client_rtp_port),
-                        SocketAddr::new(client_ip, client_rtcp_port),
-                    ),
-                    TrackTransport::Multicast(_) => {
-                        multicast = true;
-                        Dest::Multicast
-                    }
-                };
-                if let Dest::Udp(_, rtcp) = d {
-                    // Receiver reports from the reader keep its session alive.
-                    lock(&self.rtsp.routes).insert(
-                        *rtcp,
-                        UdpRoute::Alive {
-                            activity: self.activity.clone(),
-                        },
-                    );
-                    self.routes.push(*rtcp);
-                }
-            }
+        let routes = ReaderRoutes::new(&session, r.stream.description.tracks.len());
+        let multicast = routes.has_multicast();
+        for rtcp in routes.udp_rtcp_addresses() {
+            // Receiver reports from the reader keep its session alive.
+            lock(&self.rtsp.routes).insert(
+                rtcp,
+                UdpRoute::Alive {
+                    activity: self.activity.clone(),
+                },
+            );
+            self.routes.push(rtcp);
         }
         let cursor = r.stream.join();
         let starts = r.stream.play_starts(&cursor);
@@ -331,7 +300,7 @@ impl Conn {
         seq_rx.mark_changed();
         r.playing = Some(Playing {
             cursor,
-            dests,
+            routes,
             seq_rx,
             lagging: false,
         });
@@ -409,17 +378,17 @@ impl Conn {
             for item in &self.batch {
                 match item {
                     StreamItem::Unit(u) => {
-                        if let Some(Dest::Tcp(ch, _)) = p.dests.get(u.track) {
+                        if let ReaderRoute::Tcp { rtp_channel, .. } = p.routes.get(u.track) {
                             for pk in &u.rtp {
                                 self.headers
-                                    .push(interleaved_header(*ch, pk.raw.len() as u16));
+                                    .push(interleaved_header(rtp_channel, pk.raw.len() as u16));
                             }
                         }
                     }
                     StreamItem::Rtcp { track, packet } => {
-                        if let Some(Dest::Tcp(_, ch)) = p.dests.get(*track) {
+                        if let ReaderRoute::Tcp { rtcp_channel, .. } = p.routes.get(*track) {
                             self.headers
-                                .push(interleaved_header(*ch, packet.len() as u16));
+                                .push(interleaved_header(rtcp_channel, packet.len() as u16));
                         }
                     }
                 }
@@ -430,7 +399,7 @@ impl Conn {
                 for item in &self.batch {
                     match item {
                         StreamItem::Unit(u) => {
-                            if let Some(Dest::Tcp(..)) = p.dests.get(u.track) {
+                            if let ReaderRoute::Tcp { .. } = p.routes.get(u.track) {
                                 for pk in &u.rtp {
                                     if let Some(hd) = h.next() {
                                         slices.push(IoSlice::new(hd));
@@ -440,7 +409,7 @@ impl Conn {
                             }
                         }
                         StreamItem::Rtcp { track, packet } => {
-                            if let Some(Dest::Tcp(..)) = p.dests.get(*track) {
+                            if let ReaderRoute::Tcp { .. } = p.routes.get(*track) {
                                 if let Some(hd) = h.next() {
                                     slices.push(IoSlice::new(hd));
                                     slices.push(IoSlice::new(packet));
@@ -457,19 +426,16 @@ impl Conn {
             }
             // UDP: one datagram per packet through the server's sockets.
             for item in &self.batch {
-                match item {
-                    StreamItem::Unit(u) => {
-                        if let Some(Dest::Udp(to, _)) = p.dests.get(u.track) {
-                            for pk in &u.rtp {
-                                let _ = self.rtsp.rtp_socket.send_to(&pk.raw, *to).await;
-                            }
-                        }
-                    }
-                    StreamItem::Rtcp { track, packet } => {
-                        if let Some(Dest::Udp(_, to)) = p.dests.get(*track) {
-                            let _ = self.rtsp.rtcp_socket.send_to(packet, *to).await;
-                        }
-                    }
+                let mut sends: SmallVec<[(&[u8], SocketAddr, bool); 8]> = SmallVec::new();
+                p.routes
+                    .for_each_datagram(item, |d| sends.push((d.payload, d.to, d.rtcp)));
+                for (payload, to, rtcp) in sends {
+                    let sock = if rtcp {
+                        &self.rtsp.rtcp_socket
+                    } else {
+                        &self.rtsp.rtp_socket
+                    };
+                    let _ = sock.send_to(payload, to).await;
                 }
             }
         }

@@ -67,7 +67,7 @@ impl SharedStream {
         let mut ing = lock(&self.ingest);
         let Ingest { ingest, scratch } = &mut *ing;
         ingest.push_rtp(now, track, packet, scratch);
-        self.publish_scratch(scratch);
+        self.publish_scratch(ingest, scratch);
     }
 
     /// Feeds one access unit from a non-RTP source (RTMP); wakes readers.
@@ -83,17 +83,19 @@ impl SharedStream {
         let mut ing = lock(&self.ingest);
         let Ingest { ingest, scratch } = &mut *ing;
         ingest.push_unit(now, track, pts, dts, key, payload, scratch);
-        self.publish_scratch(scratch);
+        self.publish_scratch(ingest, scratch);
     }
 
-    fn publish_scratch(&self, scratch: &mut Vec<StreamItem>) {
+    fn publish_scratch(&self, ingest: &mut StreamIngest, scratch: &mut Vec<StreamItem>) {
         if scratch.is_empty() {
             return;
         }
         let end = {
             let mut ring = lock(&self.ring);
             for item in scratch.drain(..) {
-                ring.push(item);
+                if let Some(old) = ring.push(item) {
+                    ingest.recycle(old);
+                }
             }
             ring.end_seq()
         };

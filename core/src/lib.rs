@@ -20,6 +20,7 @@
 //!
 //! # Module map
 //!
+//! - [`arena`]: shared byte buffers carved from recycled chunks (no allocation when warm).
 //! - [`rtsp`]: RTSP 1.0 wire messages (incremental parser, writer), typed headers, and the server
 //!   connection state machine.
 //! - [`sdp`]: a lenient SDP parser (as real cameras write it) and a writer.
@@ -42,6 +43,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod arena;
 pub mod codec;
 pub mod error;
 pub mod flv;

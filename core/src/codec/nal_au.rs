@@ -2,6 +2,7 @@
 //! the current access unit, and the reassembly buffer of a fragmented NAL unit.
 
 use super::{CodecError, MAX_ACCESS_UNIT_SIZE, MAX_UNITS_PER_ACCESS_UNIT};
+use crate::arena::Arena;
 use crate::rtp::SeqNo;
 use bytes::Bytes;
 use smallvec::SmallVec;
@@ -38,10 +39,14 @@ impl NaluList {
     }
 }
 
-/// Reassembles one fragmented NAL unit (FU-A, H.265 FU).
-#[derive(Debug, Default)]
+/// Chunk size of the reassembly arena: a few large NAL units per chunk.
+const REASSEMBLY_CHUNK: usize = 256 * 1024;
+
+/// Reassembles one fragmented NAL unit (FU-A, H.265 FU) into a recycled arena chunk, so that
+/// steady-state reassembly does not allocate.
+#[derive(Debug)]
 pub(crate) struct Reassembly {
-    buf: Vec<u8>,
+    buf: Arena,
     /// The sequence number the next fragment must carry; `Some` while a unit is in progress.
     expected_seq: Option<SeqNo>,
 }
@@ -54,10 +59,28 @@ pub(crate) enum Appended {
     Done(Bytes),
 }
 
+impl Default for Reassembly {
+    fn default() -> Reassembly {
+        Reassembly {
+            buf: Arena::new(REASSEMBLY_CHUNK),
+            expected_seq: None,
+        }
+    }
+}
+
 impl Reassembly {
+    /// A whole NAL unit made of `header` and `data`, written to the arena.
+    pub(crate) fn whole(&mut self, header: &[u8], data: &[u8]) -> Bytes {
+        self.buf.discard();
+        self.buf.reserve(header.len() + data.len());
+        self.buf.extend(header);
+        self.buf.extend(data);
+        self.buf.split()
+    }
+
     /// Drops an unfinished unit; returns whether there was one.
     pub(crate) fn abort(&mut self) -> bool {
-        self.buf.clear();
+        self.buf.discard();
         self.expected_seq.take().is_some()
     }
 
@@ -77,8 +100,8 @@ impl Reassembly {
             return Err(CodecError::TooLarge);
         }
         self.buf.reserve(len);
-        self.buf.extend_from_slice(header);
-        self.buf.extend_from_slice(data);
+        self.buf.extend(header);
+        self.buf.extend(data);
         self.expected_seq = Some(SeqNo(seq.0.wrapping_add(1)));
         Ok(dropped)
     }
@@ -100,17 +123,17 @@ impl Reassembly {
             Some(_) => {}
         }
         if already
-            .saturating_add(self.buf.len())
+            .saturating_add(self.buf.pending())
             .saturating_add(data.len())
             > MAX_ACCESS_UNIT_SIZE
         {
             self.abort();
             return Err(CodecError::TooLarge);
         }
-        self.buf.extend_from_slice(data);
+        self.buf.extend(data);
         if end {
             self.expected_seq = None;
-            Ok(Appended::Done(Bytes::from(std::mem::take(&mut self.buf))))
+            Ok(Appended::Done(self.buf.split()))
         } else {
             self.expected_seq = Some(SeqNo(seq.0.wrapping_add(1)));
             Ok(Appended::More)

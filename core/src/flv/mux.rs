@@ -87,6 +87,9 @@ struct MuxAudio {
 pub struct FlvMuxer {
     video: Option<MuxVideo>,
     audio: Option<MuxAudio>,
+    /// Where message bodies are built before they are handed out (reused: no allocation per
+    /// unit once it has grown to the largest unit).
+    scratch: Vec<u8>,
 }
 
 /// The value of fmtp parameter `key`, if present.
@@ -236,7 +239,11 @@ impl FlvMuxer {
         if video.is_none() && audio.is_none() {
             return Err(FlvError::Unsupported("no H264, H265, AAC or Opus track"));
         }
-        Ok(FlvMuxer { video, audio })
+        Ok(FlvMuxer {
+            video,
+            audio,
+            scratch: Vec::with_capacity(64 * 1024),
+        })
     }
 
     /// The index of the carried video track, if any.
@@ -318,18 +325,30 @@ impl FlvMuxer {
     /// never handed out or changed, then the unit's body (one message per AAC access unit or
     /// Opus packet, each at its own timestamp; one message per video unit with CTS = pts − dts).
     pub fn push_unit(&mut self, unit: &Unit, out: &mut Vec<FlvMessage>) {
+        self.push_unit_with(unit, |is_video, timestamp_ms, body| {
+            out.push(FlvMessage {
+                is_video,
+                timestamp_ms,
+                body: Bytes::copy_from_slice(body),
+            })
+        });
+    }
+
+    /// [`FlvMuxer::push_unit`] without allocating: each message is handed to
+    /// `emit(is_video, timestamp_ms, body)`, the body borrowed from the muxer's scratch buffer.
+    pub fn push_unit_with(&mut self, unit: &Unit, mut emit: impl FnMut(bool, i64, &[u8])) {
         if unit.payload.is_empty() {
             return;
         }
         if self.video.as_ref().is_some_and(|v| v.track == unit.track) {
-            self.push_video(unit, out);
+            self.push_video(unit, &mut emit);
         } else if self.audio.as_ref().is_some_and(|a| a.track == unit.track) {
-            self.push_audio(unit, out);
+            self.push_audio(unit, &mut emit);
         }
     }
 
     /// Writes one video unit.
-    fn push_video(&mut self, unit: &Unit, out: &mut Vec<FlvMessage>) {
+    fn push_video(&mut self, unit: &Unit, emit: &mut impl FnMut(bool, i64, &[u8])) {
         let Some(v) = &mut self.video else {
             return;
         };
@@ -366,18 +385,16 @@ impl FlvMuxer {
             return;
         }
         let cts = cts_ms(unit.pts, unit.dts, v.clock);
-        let size: usize = unit.payload.iter().map(|n| n.len() + 4).sum();
-        let mut body = Vec::with_capacity(8 + size);
+        let body = &mut self.scratch;
+        body.clear();
         match v.codec {
-            VideoCodec::H264 => put_avc_header(&mut body, key, 1, cts),
-            VideoCodec::H265 => {
-                put_ex_header(&mut body, key, PACKET_CODED_FRAMES, FOURCC_HEVC, cts)
-            }
+            VideoCodec::H264 => put_avc_header(body, key, 1, cts),
+            VideoCodec::H265 => put_ex_header(body, key, PACKET_CODED_FRAMES, FOURCC_HEVC, cts),
         }
         let header_len = body.len();
         for n in &unit.payload {
             if !n.is_empty() && !v.classify(n).0 {
-                put_length_prefixed(&mut body, n);
+                put_length_prefixed(body, n);
             }
         }
         if body.len() == header_len {
@@ -386,22 +403,14 @@ impl FlvMuxer {
         v.started = true;
         let ms = ticks_to_ms(unit.dts, v.clock);
         if v.sent.as_ref() != Some(&header) {
-            out.push(FlvMessage {
-                is_video: true,
-                timestamp_ms: ms,
-                body: header.clone(),
-            });
+            emit(true, ms, &header);
             v.sent = Some(header);
         }
-        out.push(FlvMessage {
-            is_video: true,
-            timestamp_ms: ms,
-            body: body.into(),
-        });
+        emit(true, ms, body);
     }
 
     /// Writes one audio unit (one message per access unit / packet).
-    fn push_audio(&mut self, unit: &Unit, out: &mut Vec<FlvMessage>) {
+    fn push_audio(&mut self, unit: &Unit, emit: &mut impl FnMut(bool, i64, &[u8])) {
         let Some(a) = &mut self.audio else {
             return;
         };
@@ -414,24 +423,17 @@ impl FlvMuxer {
             if !frame.is_empty() {
                 let ms = ticks_to_ms(dts, a.clock);
                 if a.sent.as_ref() != Some(&a.header) {
-                    out.push(FlvMessage {
-                        is_video: false,
-                        timestamp_ms: ms,
-                        body: a.header.clone(),
-                    });
+                    emit(false, ms, &a.header);
                     a.sent = Some(a.header.clone());
                 }
-                let mut body = Vec::with_capacity(5 + frame.len());
+                let body = &mut self.scratch;
+                body.clear();
                 match a.codec {
-                    AudioCodec::Aac { .. } => put_aac_header(&mut body, false),
-                    AudioCodec::Opus => put_ex_audio_header(&mut body, false, FOURCC_OPUS),
+                    AudioCodec::Aac { .. } => put_aac_header(body, false),
+                    AudioCodec::Opus => put_ex_audio_header(body, false, FOURCC_OPUS),
                 }
                 body.extend_from_slice(frame);
-                out.push(FlvMessage {
-                    is_video: false,
-                    timestamp_ms: ms,
-                    body: body.into(),
-                });
+                emit(false, ms, body);
             }
             dts = dts.saturating_add(i64::from(duration));
         }

@@ -3,12 +3,13 @@
 //! Owned by the publisher's session, never shared, so depacketizing needs no lock; only the
 //! finished items go into the shared ring.
 
-use super::{StreamDescription, StreamItem, Unit};
+use super::pool::{UnitFields, UnitPool};
+use super::{StreamDescription, StreamItem};
+use crate::arena::Arena;
 use crate::codec::{self, AccessUnit, CodecKind, Depacketizer, Packetizer};
 use crate::rtcp::SenderReport;
 use crate::rtp::{RtpPacket, SeqNo, Ssrc};
 use smallvec::SmallVec;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Maps the adapter's monotonic clock to wall-clock time for RTCP sender reports.
@@ -81,6 +82,8 @@ struct TrackIngest {
     packets: u32,
     octets: u32,
     last_sr: Option<Instant>,
+    /// Where a sender report is serialized before it goes to the arena.
+    sr_scratch: Vec<u8>,
     codec_errors: u64,
 }
 
@@ -119,6 +122,10 @@ pub struct StreamIngest {
     seed: u64,
     /// When the first packet arrived: time zero of the units' timestamps.
     start: Option<Instant>,
+    /// Recycled units.
+    units: UnitPool,
+    /// Where generated RTCP packets are written.
+    rtcp: Arena,
 }
 
 impl std::fmt::Debug for StreamIngest {
@@ -159,6 +166,7 @@ impl StreamIngest {
                     packets: 0,
                     octets: 0,
                     last_sr: None,
+                    sr_scratch: Vec::with_capacity(64),
                     codec_errors: 0,
                 }
             })
@@ -168,7 +176,21 @@ impl StreamIngest {
             clock,
             seed,
             start: None,
+            units: UnitPool::default(),
+            rtcp: Arena::new(4096),
         }
+    }
+
+    /// Takes back an item the ring evicted ([`super::Ring::push`]'s return value) so that its
+    /// unit is reused when nobody holds it any more: with a ring whose readers copy what they
+    /// send, a steady stream then allocates no units.
+    pub fn recycle(&mut self, item: StreamItem) {
+        self.units.recycle(item);
+    }
+
+    /// Units waiting for reuse (for tests and statistics).
+    pub fn pooled_units(&self) -> usize {
+        self.units.len()
     }
 
     /// Number of payloads the depacketizers rejected so far, per track.
@@ -213,17 +235,17 @@ impl StreamIngest {
             rtp.extend(packets);
         }
         for p in &rtp {
-            t.count_and_report(now, clock, track, p, out);
+            t.count_and_report(now, clock, track, p, &mut self.rtcp, out);
         }
         t.last_dts = Some(dts);
-        out.push(StreamItem::Unit(Arc::new(Unit {
+        let f = UnitFields {
             track,
             pts,
             dts,
             key,
             payload,
-            rtp,
-        })));
+        };
+        out.push(StreamItem::Unit(self.units.make(f, &mut rtp)));
         true
     }
 
@@ -245,10 +267,15 @@ impl StreamIngest {
             if first.header.timestamp != packet.header.timestamp
                 || t.pending.len() >= MAX_PACKETS_PER_UNIT
             {
-                t.flush(track, now.saturating_duration_since(start), out);
+                t.flush(
+                    track,
+                    now.saturating_duration_since(start),
+                    &mut self.units,
+                    out,
+                );
             }
         }
-        t.count_and_report(now, clock, track, &packet, out);
+        t.count_and_report(now, clock, track, &packet, &mut self.rtcp, out);
         let marker = packet.header.marker;
         if let Some(d) = t.depacketizer.as_mut() {
             if d.push(&packet).is_err() {
@@ -257,7 +284,12 @@ impl StreamIngest {
         }
         t.pending.push(packet);
         if !t.group_by_marker || marker {
-            t.flush(track, now.saturating_duration_since(start), out);
+            t.flush(
+                track,
+                now.saturating_duration_since(start),
+                &mut self.units,
+                out,
+            );
         }
         true
     }
@@ -271,6 +303,7 @@ impl TrackIngest {
         clock: WallClock,
         track: usize,
         packet: &RtpPacket,
+        arena: &mut Arena,
         out: &mut Vec<StreamItem>,
     ) {
         self.packets = self.packets.wrapping_add(1);
@@ -288,16 +321,23 @@ impl TrackIngest {
                 octet_count: self.octets,
                 reports: SmallVec::new(),
             };
-            let mut buf = Vec::with_capacity(28);
-            sr.write_to(&mut buf);
+            self.sr_scratch.clear();
+            sr.write_to(&mut self.sr_scratch);
+            arena.extend(&self.sr_scratch);
             out.push(StreamItem::Rtcp {
                 track,
-                packet: buf.into(),
+                packet: arena.split(),
             });
         }
     }
 
-    fn flush(&mut self, track: usize, since_start: Duration, out: &mut Vec<StreamItem>) {
+    fn flush(
+        &mut self,
+        track: usize,
+        since_start: Duration,
+        units: &mut UnitPool,
+        out: &mut Vec<StreamItem>,
+    ) {
         let Some(first) = self.pending.first() else {
             return;
         };
@@ -328,14 +368,13 @@ impl TrackIngest {
             }
         }
         self.last_dts = Some(dts);
-        let rtp = std::mem::take(&mut self.pending);
-        out.push(StreamItem::Unit(Arc::new(Unit {
+        let f = UnitFields {
             track,
             pts,
             dts,
             key,
             payload,
-            rtp,
-        })));
+        };
+        out.push(StreamItem::Unit(units.make(f, &mut self.pending)));
     }
 }

@@ -10,11 +10,13 @@ mod ingest;
 #[cfg(test)]
 mod ingest_tests;
 mod path;
+mod pool;
 mod ring;
 mod unit;
 
 pub use description::{DescriptionError, StreamDescription, Track};
 pub use ingest::{StreamIngest, WallClock};
 pub use path::{validate_path_name, PathConf, PathError, PathManager, PathMatch, PublishOutcome};
+pub use pool::MAX_POOLED_UNITS;
 pub use ring::{Cursor, ReadOutcome, Ring};
 pub use unit::{StreamItem, Unit};

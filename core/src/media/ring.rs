@@ -64,10 +64,12 @@ impl Ring {
         self.first_seq + self.items.len() as u64
     }
 
-    /// Appends an item, evicting the oldest when full.
-    pub fn push(&mut self, item: StreamItem) {
+    /// Appends an item, evicting the oldest when full; the evicted item is returned (so that
+    /// its buffers can be recycled, see [`super::StreamIngest::recycle`]).
+    pub fn push(&mut self, item: StreamItem) -> Option<StreamItem> {
+        let mut evicted = None;
         if self.items.len() == self.capacity {
-            self.items.pop_front();
+            evicted = self.items.pop_front();
             self.first_seq += 1;
             while self.keys.front().is_some_and(|&k| k < self.first_seq) {
                 self.keys.pop_front();
@@ -78,6 +80,7 @@ impl Ring {
             self.keys.push_back(seq);
         }
         self.items.push_back(item);
+        evicted
     }
 
     fn is_start_point(&self, item: &StreamItem) -> bool {
@@ -104,6 +107,17 @@ impl Ring {
 
     /// Appends to `out` up to `max` items from `cursor` on and advances it.
     pub fn read(&self, cursor: &mut Cursor, max: usize, out: &mut Vec<StreamItem>) -> ReadOutcome {
+        self.read_each(cursor, max, |item| out.push(item.clone()))
+    }
+
+    /// Hands up to `max` items from `cursor` on to `f`, by reference, and advances the cursor:
+    /// a reader that copies what it needs (bytes into its socket buffer) takes no reference.
+    pub fn read_each(
+        &self,
+        cursor: &mut Cursor,
+        max: usize,
+        mut f: impl FnMut(&StreamItem),
+    ) -> ReadOutcome {
         let mut outcome = ReadOutcome::default();
         if cursor.next < self.first_seq {
             outcome.lost = self.first_seq - cursor.next;
@@ -124,7 +138,7 @@ impl Ring {
         }
         let start = (cursor.next - self.first_seq) as usize;
         let n = self.items.len().saturating_sub(start).min(max);
-        out.extend(self.items.range(start..start + n).cloned());
+        self.items.range(start..start + n).for_each(&mut f);
         cursor.next += n as u64;
         outcome.read = n;
         outcome

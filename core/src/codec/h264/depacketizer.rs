@@ -73,10 +73,8 @@ impl H264Depacketizer {
             if end {
                 // Not allowed by RFC 6184 §5.8, but unambiguous: a whole NAL unit.
                 let dropped = self.fragment.abort();
-                let mut nalu = Vec::with_capacity(1 + data.len());
-                nalu.push(nal_header);
-                nalu.extend_from_slice(data);
-                self.nalus.push(nalu.into())?;
+                let nalu = self.fragment.whole(&[nal_header], data);
+                self.nalus.push(nalu)?;
                 return if dropped {
                     Err(CodecError::FragmentLost)
                 } else {

@@ -104,10 +104,8 @@ impl H265Depacketizer {
             let dropped = if end {
                 // Not allowed by RFC 7798 §4.4.3, but unambiguous: a whole NAL unit.
                 let dropped = self.fragment.abort();
-                let mut nalu = Vec::with_capacity(2 + data.len());
-                nalu.extend_from_slice(&nal_header);
-                nalu.extend_from_slice(data);
-                self.nalus.push(nalu.into())?;
+                let nalu = self.fragment.whole(&nal_header, data);
+                self.nalus.push(nalu)?;
                 dropped
             } else {
                 self.fragment

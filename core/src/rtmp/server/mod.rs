@@ -27,9 +27,13 @@
 
 mod commands;
 mod conn;
+mod play;
+mod publish;
 mod url;
 
 pub use conn::RtmpServerConnection;
+pub use play::{tracks_text, RtmpPlayer};
+pub use publish::RtmpPublisher;
 pub use url::stream_target;
 
 use super::amf0::Amf0Value;

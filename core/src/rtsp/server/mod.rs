@@ -7,15 +7,17 @@
 //! method and then calls [`ServerConnection::handle_input`] again to resume parsing.
 //!
 //! Media a publisher sends over TCP comes out as [`Event::Rtp`]; media for readers does not go
-//! through this machine at all: the adapter frames ring items with the session's channels
-//! ([`Session::tcp_channels`]) or sends them to its UDP ports.
+//! through this machine at all: the adapter frames ring items with the session's routes
+//! ([`ReaderRoutes`]: interleaved channels or UDP ports).
 
 mod conn;
 mod handlers;
+mod routes;
 mod session;
 mod url;
 
 pub use conn::{Event, ServerConfig, ServerConnection, TransportSet};
+pub use routes::{Datagram, ReaderRoute, ReaderRoutes};
 pub use session::{MulticastGroup, Role, Session, SessionState, TrackTransport};
 pub use url::{split_request_url, RequestTarget};
 

@@ -1,0 +1,201 @@
+//! A byte arena that carves shared [`Bytes`] out of large recycled chunks.
+//!
+//! Packets, reassembled NAL units and generated RTCP reports live in the stream's ring for a
+//! while and are shared by every reader, so each needs its own reference-counted buffer.
+//! Allocating one per packet is what this arena avoids: bytes are written at the end of the
+//! current chunk and split off as a [`Bytes`] view of it (a reference-count increment). When the
+//! chunk is full the arena moves to another chunk — one whose views have all been dropped (the
+//! ring evicted them), reclaimed in place by [`BytesMut::try_reclaim`] — and only allocates a new
+//! chunk while every chunk is still referenced (warm-up, or a reader holding old data). Once
+//! the set of chunks covers what the ring retains, writing and splitting never allocate.
+
+use bytes::{Bytes, BytesMut};
+
+/// Chunks the arena keeps for reuse (beyond the current one); more are dropped.
+pub const MAX_SPARE_CHUNKS: usize = 256;
+
+/// A writer of shared byte buffers over recycled chunks (see the module docs).
+#[derive(Debug)]
+pub struct Arena {
+    /// Bytes written since the last split, followed by free capacity.
+    cur: BytesMut,
+    /// Chunks left behind, reclaimable once every view of them is gone.
+    spares: Vec<BytesMut>,
+    /// The size of a new chunk.
+    chunk: usize,
+    /// Chunks allocated so far (for tests and statistics).
+    allocated: u64,
+}
+
+impl Arena {
+    /// An arena allocating chunks of `chunk` bytes (at least 1 KiB); allocates nothing yet.
+    pub fn new(chunk: usize) -> Arena {
+        Arena {
+            cur: BytesMut::new(),
+            spares: Vec::new(),
+            chunk: chunk.max(1024),
+            allocated: 0,
+        }
+    }
+
+    /// Makes room for `additional` more bytes after what is being written, moving the
+    /// unfinished bytes to a reclaimed (or, failing that, new) chunk when needed.
+    pub fn reserve(&mut self, additional: usize) {
+        if self.cur.capacity() - self.cur.len() >= additional {
+            return;
+        }
+        if self.cur.try_reclaim(additional) {
+            return;
+        }
+        let need = self.cur.len() + additional;
+        let reclaimed = self.spares.iter_mut().position(|s| s.try_reclaim(need));
+        let mut next = match reclaimed {
+            Some(i) => self.spares.swap_remove(i),
+            None => {
+                self.allocated += 1;
+                if self.spares.capacity() == 0 {
+                    self.spares.reserve_exact(MAX_SPARE_CHUNKS);
+                }
+                BytesMut::with_capacity(self.chunk.max(need))
+            }
+        };
+        next.extend_from_slice(&self.cur);
+        let mut old = std::mem::replace(&mut self.cur, next);
+        old.clear();
+        // The first `cur` is an empty placeholder, not a chunk; a chunk filled to the last
+        // byte has no capacity left in its view but is reclaimable all the same.
+        if self.spares.len() < MAX_SPARE_CHUNKS && (old.capacity() > 0 || self.allocated > 1) {
+            self.spares.push(old);
+        }
+    }
+
+    /// Appends `data` to the bytes being written.
+    pub fn extend(&mut self, data: &[u8]) {
+        self.reserve(data.len());
+        self.cur.extend_from_slice(data);
+    }
+
+    /// The bytes being written (since the last split) and the free capacity after them. Writes
+    /// beyond the capacity reserved with [`Arena::reserve`] allocate.
+    pub fn buf(&mut self) -> &mut BytesMut {
+        &mut self.cur
+    }
+
+    /// Number of bytes written since the last split.
+    pub fn pending(&self) -> usize {
+        self.cur.len()
+    }
+
+    /// Drops the bytes written since the last split.
+    pub fn discard(&mut self) {
+        self.cur.clear();
+    }
+
+    /// Splits off the bytes written since the last split as a shared buffer.
+    pub fn split(&mut self) -> Bytes {
+        self.cur.split().freeze()
+    }
+
+    /// Chunks allocated since the arena was created.
+    pub fn chunks_allocated(&self) -> u64 {
+        self.allocated
+    }
+}
+
+impl Default for Arena {
+    /// An arena of 64 KiB chunks.
+    fn default() -> Arena {
+        Arena::new(64 * 1024)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::VecDeque;
+
+    #[test]
+    fn split_views_hold_their_bytes() {
+        let mut a = Arena::new(1024);
+        a.extend(b"hello");
+        let h = a.split();
+        a.extend(b"world");
+        let w = a.split();
+        assert_eq!(&h[..], b"hello");
+        assert_eq!(&w[..], b"world");
+        assert_eq!(a.chunks_allocated(), 1);
+    }
+
+    #[test]
+    fn unfinished_bytes_move_to_the_next_chunk() {
+        let mut a = Arena::new(1024);
+        let first = {
+            a.extend(&[1; 1000]);
+            a.split()
+        };
+        a.extend(&[2; 20]);
+        a.extend(&[3; 100]);
+        let second = a.split();
+        assert_eq!(first.len(), 1000);
+        assert_eq!(&second[..20], &[2; 20]);
+        assert_eq!(&second[20..], &[3; 100]);
+        assert_eq!(a.chunks_allocated(), 2);
+    }
+
+    /// A bounded window of live buffers (like a ring): after warm-up no chunk is allocated.
+    #[test]
+    fn a_bounded_window_stops_allocating() {
+        let mut a = Arena::new(4096);
+        let mut window: VecDeque<Bytes> = VecDeque::new();
+        let mut after_warmup = 0;
+        for i in 0..20_000u32 {
+            let len = 200 + (i as usize * 7919) % 1200;
+            a.extend(&vec![i as u8; len]);
+            window.push_back(a.split());
+            if window.len() > 64 {
+                window.pop_front();
+            }
+            if i == 2_000 {
+                after_warmup = a.chunks_allocated();
+            }
+        }
+        assert_eq!(
+            a.chunks_allocated(),
+            after_warmup,
+            "allocated after warm-up"
+        );
+        for b in &window {
+            assert!(b.iter().all(|&x| x == b[0]));
+        }
+    }
+
+    #[test]
+    fn oversized_writes_get_their_own_chunk() {
+        let mut a = Arena::new(1024);
+        a.extend(&[7; 5000]);
+        let b = a.split();
+        assert_eq!(b.len(), 5000);
+        assert!(b.iter().all(|&x| x == 7));
+    }
+
+    proptest! {
+        /// Whatever the write sizes, splits return exactly what was written, in order.
+        #[test]
+        fn splits_round_trip(writes in proptest::collection::vec((0usize..3000, any::<u8>(), any::<bool>()), 1..60)) {
+            let mut a = Arena::new(1024);
+            let mut expect: Vec<u8> = Vec::new();
+            let mut kept: Vec<(Bytes, Vec<u8>)> = Vec::new();
+            for (len, byte, split) in writes {
+                a.extend(&vec![byte; len]);
+                expect.extend(std::iter::repeat_n(byte, len));
+                if split {
+                    kept.push((a.split(), std::mem::take(&mut expect)));
+                }
+            }
+            for (b, e) in kept {
+                prop_assert_eq!(&b[..], &e[..]);
+            }
+        }
+    }
+}
