@@ -11,26 +11,19 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use tokio::net::UdpSocket;
 use tokio::task::JoinHandle;
-use weir_core::media::StreamItem;
-use weir_core::rtsp::server::MulticastGroup;
+use weir_core::rtsp::server::{
+    multicast_datagrams, MulticastGroup, MulticastGroups, MULTICAST_TTL,
+};
 use weir_core::settings::RtspSettings;
 
-/// TTL announced and used for multicast packets.
-const MULTICAST_TTL: u8 = 16;
-
-struct PathGroups {
-    groups: SmallVec<[MulticastGroup; 4]>,
-    readers: usize,
-    sender: Option<JoinHandle<()>>,
+struct Entry {
+    sender: JoinHandle<()>,
 }
 
-/// The multicast groups of all paths.
+/// The multicast groups of all paths and their sender tasks.
 pub(crate) struct Multicast {
-    range: (Ipv4Addr, u8),
-    rtp_port: u16,
-    rtcp_port: u16,
     interface: Ipv4Addr,
-    groups: Mutex<(u32, HashMap<String, PathGroups>)>,
+    groups: Mutex<(MulticastGroups, HashMap<String, Entry>)>,
 }
 
 impl Multicast {
@@ -39,78 +32,41 @@ impl Multicast {
             IpAddr::V4(v4) => v4,
             IpAddr::V6(_) => Ipv4Addr::UNSPECIFIED,
         };
+        let groups = MulticastGroups::new(
+            settings.multicast_range,
+            settings.multicast_rtp_port,
+            settings.multicast_rtcp_port,
+        );
         Ok(Multicast {
-            range: settings.multicast_range,
-            rtp_port: settings.multicast_rtp_port,
-            rtcp_port: settings.multicast_rtcp_port,
             interface,
-            groups: Mutex::new((0, HashMap::new())),
+            groups: Mutex::new((groups, HashMap::new())),
         })
     }
 
     /// The groups of `path`, one per track, allocated from `multicastIPRange` on first use.
     pub fn groups_for(&self, path: &str, tracks: usize) -> SmallVec<[MulticastGroup; 4]> {
-        let mut g = lock(&self.groups);
-        let (next, groups) = &mut *g;
-        if let Some(existing) = groups.get(path) {
-            return existing.groups.clone();
-        }
-        let (base, prefix) = self.range;
-        let size = if prefix >= 32 {
-            1
-        } else {
-            1u32 << (32 - prefix)
-        };
-        let mut allocated = SmallVec::new();
-        for _ in 0..tracks {
-            // Offset 0 (the network address itself) is skipped.
-            *next = next.wrapping_add(1);
-            let offset = (*next % size.max(2)).max(1);
-            allocated.push(MulticastGroup {
-                address: IpAddr::V4(Ipv4Addr::from(u32::from(base).wrapping_add(offset))),
-                rtp_port: self.rtp_port,
-                rtcp_port: self.rtcp_port,
-                ttl: MULTICAST_TTL,
-            });
-        }
-        groups.insert(
-            path.to_owned(),
-            PathGroups {
-                groups: allocated.clone(),
-                readers: 0,
-                sender: None,
-            },
-        );
-        allocated
+        lock(&self.groups).0.groups_for(path, tracks)
     }
 
     /// Adds a multicast reader of `stream`; starts the path's sender with the first one.
     pub fn add_reader(&self, stream: &Arc<SharedStream>) {
-        let groups = self.groups_for(&stream.path, stream.description.tracks.len());
         let mut g = lock(&self.groups);
-        let Some(entry) = g.1.get_mut(&stream.path) else {
-            return;
-        };
-        entry.readers += 1;
-        if entry.sender.is_none() {
-            entry.sender = Some(tokio::spawn(send_loop(
-                stream.clone(),
-                groups,
-                self.interface,
-            )));
+        let (groups, senders) = &mut *g;
+        let tracks = stream.description.tracks.len();
+        if groups.add_reader(&stream.path, tracks) {
+            let list = groups.groups_for(&stream.path, tracks);
+            let sender = tokio::spawn(send_loop(stream.clone(), list, self.interface));
+            senders.insert(stream.path.clone(), Entry { sender });
         }
     }
 
     /// Removes a multicast reader of `path`; stops the sender with the last one.
     pub fn remove_reader(&self, path: &str) {
         let mut g = lock(&self.groups);
-        if let Some(entry) = g.1.get_mut(path) {
-            entry.readers = entry.readers.saturating_sub(1);
-            if entry.readers == 0 {
-                if let Some(h) = entry.sender.take() {
-                    h.abort();
-                }
-                g.1.remove(path);
+        let (groups, senders) = &mut *g;
+        if groups.remove_reader(path) {
+            if let Some(e) = senders.remove(path) {
+                e.sender.abort();
             }
         }
     }
@@ -141,16 +97,6 @@ async fn send_loop(
             return;
         }
     };
-    let rtp_to = |t: usize| {
-        groups
-            .get(t)
-            .map(|g| SocketAddr::new(g.address, g.rtp_port))
-    };
-    let rtcp_to = |t: usize| {
-        groups
-            .get(t)
-            .map(|g| SocketAddr::new(g.address, g.rtcp_port))
-    };
     let (mut seq_rx, _) = stream.subscribe();
     let mut cursor = stream.join();
     let mut batch = Vec::with_capacity(READ_BATCH);
@@ -163,23 +109,12 @@ async fn send_loop(
                 break;
             }
             for item in &batch {
-                let sent = match item {
-                    StreamItem::Unit(u) => {
-                        let mut r = Ok(0);
-                        if let Some(to) = rtp_to(u.track) {
-                            for p in &u.rtp {
-                                r = sock.send_to(&p.raw, to).await;
-                            }
-                        }
-                        r
+                let mut sends: SmallVec<[(&[u8], SocketAddr); 8]> = SmallVec::new();
+                multicast_datagrams(item, &groups, |d, to| sends.push((d, to)));
+                for (d, to) in sends {
+                    if let Err(e) = sock.send_to(d, to).await {
+                        tracing::debug!("[RTSP] multicast send failed: {e}");
                     }
-                    StreamItem::Rtcp { track, packet } => match rtcp_to(*track) {
-                        Some(to) => sock.send_to(packet, to).await,
-                        None => Ok(0),
-                    },
-                };
-                if let Err(e) = sent {
-                    tracing::debug!("[RTSP] multicast send failed: {e}");
                 }
             }
         }

@@ -2,7 +2,6 @@
 //! path muxers, and writes responses with vectored writes (segments are never copied).
 
 use super::muxer::{HlsHub, PathMuxer};
-use super::page::{player_page, HLS_JS};
 use crate::hub::Hub;
 use crate::writev::write_all_vectored;
 use bytes::{Bytes, BytesMut};
@@ -13,10 +12,8 @@ use std::time::Instant;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
-use weir_core::http::{
-    Body, HttpEvent, HttpServerConnection, Method, Request, RequestId, Response,
-};
-use weir_core::media::validate_path_name;
+use weir_core::hls::{route_request, HlsRoute};
+use weir_core::http::{HttpEvent, HttpServerConnection, Request, RequestId, Response};
 
 /// Serves one HTTP connection until it closes.
 pub(crate) async fn run(hub: Arc<Hub>, hls: Arc<HlsHub>, sock: TcpStream, peer: SocketAddr) {
@@ -124,47 +121,10 @@ fn route(
     tx: &mpsc::UnboundedSender<(RequestId, Response)>,
     held: &mut Vec<(RequestId, Arc<PathMuxer>, u64)>,
 ) -> Option<Response> {
-    if !matches!(req.method, Method::Get | Method::Head) {
-        return Some(Response::method_not_allowed("GET, HEAD, OPTIONS"));
-    }
-    let target = req.path.trim_start_matches('/');
-    if target == "hls.min.js" {
-        return Some(if HLS_JS.is_empty() {
-            Response::text(404, "hls.js was not embedded in this build")
-        } else {
-            Response::new(
-                200,
-                "application/javascript",
-                Body::Bytes(Bytes::from_static(HLS_JS)),
-            )
-            .with_header("Cache-Control", "max-age=3600")
-        });
-    }
-    if target.is_empty() {
-        return Some(Response::text(404, "not found"));
-    }
-    if let Some(path) = target.strip_suffix('/') {
-        if validate_path_name(path).is_err() {
-            return Some(Response::text(404, "not found"));
-        }
-        return Some(Response::new(
-            200,
-            "text/html",
-            Body::Bytes(player_page(path).into()),
-        ));
-    }
-    let (path, file) = match target.rsplit_once('/') {
-        Some((p, f)) if f.contains('.') => (p, f),
-        _ => {
-            if validate_path_name(target).is_err() {
-                return Some(Response::text(404, "not found"));
-            }
-            return Some(Response::empty(301).with_header("Location", format!("/{target}/")));
-        }
+    let (path, file) = match route_request(req) {
+        HlsRoute::Now(r) => return Some(r),
+        HlsRoute::Muxer { path, file } => (path, file),
     };
-    if validate_path_name(path).is_err() {
-        return Some(Response::text(404, "not found"));
-    }
     let m = match hls.muxer(hub, path) {
         Ok(m) => m,
         Err(e) => return Some(Response::text(e.rtsp_status().max(404), &e.to_string())),

@@ -8,7 +8,6 @@
 
 mod conn;
 mod muxer;
-mod page;
 
 pub(crate) use conn::run;
 pub(crate) use muxer::HlsHub;

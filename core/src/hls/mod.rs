@@ -24,10 +24,12 @@ mod codecs;
 mod config;
 mod fmp4_writer;
 mod muxer;
+pub mod page;
 mod params;
 mod part;
 mod playlist;
 mod request;
+mod route;
 mod segment;
 mod segmenter;
 mod time;
@@ -43,6 +45,7 @@ pub use muxer::{
     CONTENT_TYPE_TS,
 };
 pub use request::{INIT_SEGMENT, MEDIA_PLAYLIST, MULTIVARIANT_PLAYLIST};
+pub use route::{route_request, HlsRoute};
 
 use bytes::Bytes;
 

@@ -12,11 +12,13 @@
 
 mod conn;
 mod handlers;
+mod multicast;
 mod routes;
 mod session;
 mod url;
 
 pub use conn::{Event, ServerConfig, ServerConnection, TransportSet};
+pub use multicast::{multicast_datagrams, MulticastGroups, MULTICAST_TTL};
 pub use routes::{Datagram, ReaderRoute, ReaderRoutes};
 pub use session::{MulticastGroup, Role, Session, SessionState, TrackTransport};
 pub use url::{split_request_url, RequestTarget};

@@ -1,13 +1,13 @@
-//! The player page served at `/<path>/`, and hls.js.
+//! The player page served at `/<path>/`, and hls.js (embedded at build time by `build.rs`).
 
 /// hls.js, embedded at build time from `node_modules/hls.js/dist/hls.min.js` when the build
 /// found it (see `build.rs`); empty otherwise.
-pub(crate) const HLS_JS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/hls.min.js"));
+pub const HLS_JS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/hls.min.js"));
 
 /// The player page of `path`: a full-window muted autoplaying `<video>` driven by hls.js (or
 /// by the browser itself where it plays HLS natively). `window.hls` is the Hls instance and
 /// `window.hlsErrors` collects fatal errors, for automated checks.
-pub(crate) fn player_page(path: &str) -> String {
+pub fn player_page(path: &str) -> String {
     let src = format!("/{path}/index.m3u8");
     let missing = if HLS_JS.is_empty() {
         "<p id=\"note\">This weir was built without hls.js (run <code>npm ci</code> in the source tree and rebuild); \
