@@ -78,7 +78,11 @@ for dir in . server/tests/browser; do
 done
 
 status=0
+# Every crate's tests; the end-to-end suite (server/tests) runs here on the tokio runtime...
 cargo test --workspace --release --no-fail-fast 2>&1 || status=$?
+# ...and again, unchanged, on the mio runtime: the same binary built with both runtimes,
+# WEIR_TEST_RUNTIME telling the harness which one to start (it checks weir's `runtime:` line).
+WEIR_TEST_RUNTIME=mio cargo test -p weir --release --features mio --no-fail-fast --tests 2>&1 || status=$?
 
 # Every parser's fuzz target must still build and survive a short run (FUZZ_SECONDS each; 0 skips
 # the run but still builds). Longer campaigns: FUZZ_SECONDS=600 bash scripts/fuzz.sh.

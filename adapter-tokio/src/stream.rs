@@ -10,7 +10,7 @@ use weir_core::media::{
     Cursor, ReadOutcome, Ring, StreamDescription, StreamIngest, StreamItem, WallClock,
 };
 use weir_core::rtp::RtpPacket;
-use weir_core::rtsp::server::PlayStart;
+use weir_core::rtsp::server::{play_starts, PlayStart};
 
 struct Ingest {
     ingest: StreamIngest,
@@ -136,24 +136,6 @@ impl SharedStream {
     /// Where each track starts for a reader at `cursor` (for RTP-Info).
     pub fn play_starts(&self, cursor: &Cursor) -> SmallVec<[PlayStart; 4]> {
         let ring = lock(&self.ring);
-        let mut starts: SmallVec<[PlayStart; 4]> = SmallVec::new();
-        for item in ring.peek(cursor) {
-            if let StreamItem::Unit(u) = item {
-                if starts.iter().any(|s| s.track == u.track) {
-                    continue;
-                }
-                if let Some(p) = u.rtp.first() {
-                    starts.push(PlayStart {
-                        track: u.track,
-                        seq: p.header.sequence_number.0,
-                        rtptime: p.header.timestamp,
-                    });
-                }
-                if starts.len() == self.description.tracks.len() {
-                    break;
-                }
-            }
-        }
-        starts
+        play_starts(ring.peek(cursor), self.description.tracks.len())
     }
 }

@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, Notify};
-use weir_core::hls::{HlsAnswer, HlsMuxer, HlsResponse};
-use weir_core::http::{Body, RequestId, Response};
+use weir_core::hls::{HlsAnswer, HlsMuxer};
+use weir_core::http::{RequestId, Response};
 use weir_core::media::{PathError, StreamItem};
 use weir_core::settings::HlsSettings;
 
@@ -41,11 +41,7 @@ pub(crate) struct PathMuxer {
     held: Notify,
 }
 
-/// The HTTP response of a muxer answer.
-pub(crate) fn to_response(r: HlsResponse) -> Response {
-    Response::new(r.status, r.content_type, Body::Chunks(r.body))
-        .with_header("Cache-Control", r.cache_control)
-}
+pub(crate) use weir_core::hls::hls_response as to_response;
 
 fn wall_clock_ms() -> i64 {
     SystemTime::now()

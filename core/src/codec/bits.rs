@@ -159,6 +159,23 @@ impl BitWriter {
     }
 }
 
+/// [`nal_to_rbsp`] of at most the first 64 bytes, on the stack (slice headers, parsed for
+/// every picture, must not allocate).
+pub(crate) fn nal_prefix_to_rbsp(nal: &[u8]) -> smallvec::SmallVec<[u8; 64]> {
+    let nal = &nal[..nal.len().min(64)];
+    let mut out = smallvec::SmallVec::new();
+    let mut zeros = 0usize;
+    for &b in nal {
+        if zeros >= 2 && b == 3 {
+            zeros = 0;
+            continue;
+        }
+        zeros = if b == 0 { zeros + 1 } else { 0 };
+        out.push(b);
+    }
+    out
+}
+
 /// Removes emulation-prevention bytes (`00 00 03` → `00 00`) from at most the first `limit`
 /// bytes of a NAL unit, giving its RBSP (or the start of it).
 pub(crate) fn nal_to_rbsp(nal: &[u8], limit: usize) -> Vec<u8> {

@@ -186,6 +186,14 @@ pub trait Depacketizer: Send {
     /// Ends the current access unit and returns it; `None` when nothing decodable was pushed.
     /// Resets state for the next unit either way.
     fn finish(&mut self) -> Option<AccessUnit>;
+    /// [`Depacketizer::finish`] into `out` (appended): the pieces move into the caller's list
+    /// and the depacketizer keeps its own storage, so a steady stream allocates nothing.
+    /// Returns the key flag, `None` when nothing decodable was pushed.
+    fn finish_into(&mut self, out: &mut SmallVec<[Bytes; 4]>) -> Option<bool> {
+        let au = self.finish()?;
+        out.extend(au.data);
+        Some(au.key)
+    }
 }
 
 /// Builds the depacketizer of a track from its SDP codec and fmtp value (`channels` is the

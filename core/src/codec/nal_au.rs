@@ -32,6 +32,12 @@ impl NaluList {
         self.size
     }
 
+    /// Moves the collected NAL units to the end of `out`, keeping this list's storage.
+    pub(crate) fn drain_into(&mut self, out: &mut SmallVec<[Bytes; 4]>) {
+        self.size = 0;
+        out.extend(self.nalus.drain(..));
+    }
+
     /// Takes the collected NAL units, leaving the list empty.
     pub(crate) fn take(&mut self) -> SmallVec<[Bytes; 4]> {
         self.size = 0;

@@ -45,7 +45,7 @@ pub use muxer::{
     CONTENT_TYPE_TS,
 };
 pub use request::{INIT_SEGMENT, MEDIA_PLAYLIST, MULTIVARIANT_PLAYLIST};
-pub use route::{route_request, HlsRoute};
+pub use route::{hls_response, route_request, HlsRoute};
 
 use bytes::Bytes;
 

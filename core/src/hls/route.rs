@@ -69,3 +69,9 @@ pub fn route_request(req: &Request) -> HlsRoute<'_> {
         }
     }
 }
+
+/// The HTTP response of a muxer answer.
+pub fn hls_response(r: super::HlsResponse) -> Response {
+    Response::new(r.status, r.content_type, Body::Chunks(r.body))
+        .with_header("Cache-Control", r.cache_control)
+}

@@ -3,13 +3,14 @@
 //! Owned by the publisher's session, never shared, so depacketizing needs no lock; only the
 //! finished items go into the shared ring.
 
-use super::pool::{UnitFields, UnitPool};
+use super::pool::UnitPool;
 use super::{StreamDescription, StreamItem};
 use crate::arena::Arena;
 use crate::codec::{self, AccessUnit, CodecKind, Depacketizer, Packetizer};
 use crate::rtcp::SenderReport;
 use crate::rtp::{RtpPacket, SeqNo, Ssrc};
 use smallvec::SmallVec;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Maps the adapter's monotonic clock to wall-clock time for RTCP sender reports.
@@ -238,14 +239,15 @@ impl StreamIngest {
             t.count_and_report(now, clock, track, p, &mut self.rtcp, out);
         }
         t.last_dts = Some(dts);
-        let f = UnitFields {
-            track,
-            pts,
-            dts,
-            key,
-            payload,
-        };
-        out.push(StreamItem::Unit(self.units.make(f, &mut rtp)));
+        let mut unit = self.units.take(rtp.len());
+        let u = Arc::make_mut(&mut unit);
+        u.track = track;
+        u.pts = pts;
+        u.dts = dts;
+        u.key = key;
+        u.payload.extend(payload);
+        u.rtp.extend(rtp.drain(..));
+        out.push(StreamItem::Unit(unit));
         true
     }
 
@@ -347,17 +349,20 @@ impl TrackIngest {
             unwrapped - elapsed
         });
         let pts = unwrapped - offset;
-        let au = self.depacketizer.as_mut().and_then(|d| d.finish());
-        let (key, payload) = match au {
-            Some(au) => (au.key, au.data),
-            None => (self.default_key, SmallVec::new()),
-        };
+        // The unit comes from the pool; the depacketizer moves its pieces straight into it.
+        let mut unit = units.take(self.pending.len());
+        let u = Arc::make_mut(&mut unit);
+        let key = self
+            .depacketizer
+            .as_mut()
+            .and_then(|d| d.finish_into(&mut u.payload))
+            .unwrap_or(self.default_key);
         let mut dts = pts;
-        if !payload.is_empty() {
+        if !u.payload.is_empty() {
             let extracted = match &mut self.dts {
                 DtsKind::None => Ok(pts),
-                DtsKind::H264(x) => x.extract(&payload, pts),
-                DtsKind::H265(x) => x.extract(&payload, pts),
+                DtsKind::H264(x) => x.extract(&u.payload, pts),
+                DtsKind::H265(x) => x.extract(&u.payload, pts),
             };
             dts = extracted.unwrap_or(pts);
         }
@@ -368,13 +373,11 @@ impl TrackIngest {
             }
         }
         self.last_dts = Some(dts);
-        let f = UnitFields {
-            track,
-            pts,
-            dts,
-            key,
-            payload,
-        };
-        out.push(StreamItem::Unit(units.make(f, &mut self.pending)));
+        u.track = track;
+        u.pts = pts;
+        u.dts = dts;
+        u.key = key;
+        u.rtp.extend(self.pending.drain(..));
+        out.push(StreamItem::Unit(unit));
     }
 }

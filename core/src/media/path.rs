@@ -8,9 +8,10 @@ use std::collections::HashMap;
 /// The configuration of one path entry (a subset of MediaMTX's path keys).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PathConf {
-    /// The entry's name: an exact path name, or `all_others` / `all` (match anything).
+    /// The entry's name: an exact path name, `~` and a regular expression (`~^cam(\d+)$`), or
+    /// `all_others` / `all` (match anything).
     pub name: String,
-    /// Where the stream comes from; only `publisher` is implemented.
+    /// Where the stream comes from; may hold `$G1`… (see [`PathMatch::expand`]).
     pub source: String,
     /// Whether a new publisher replaces the current one instead of being refused.
     pub override_publisher: bool,
@@ -29,8 +30,31 @@ impl PathConf {
         }
     }
 
-    fn matches(&self, path: &str) -> bool {
-        self.name == "all_others" || self.name == "all" || self.name == path
+    /// Whether the entry matches any name (`all`, `all_others`).
+    pub fn is_catch_all(&self) -> bool {
+        self.name == "all" || self.name == "all_others"
+    }
+
+    /// The regular expression of a `~` entry, without the tilde.
+    pub fn regex_source(&self) -> Option<&str> {
+        self.name.strip_prefix('~')
+    }
+
+    /// Checks the entry's name as MediaMTX does: `all` / `all_others`, `~` and a regular
+    /// expression that compiles, or a valid path name; the error says what is wrong.
+    pub fn check_name(&self) -> Result<(), String> {
+        if self.is_catch_all() {
+            return Ok(());
+        }
+        if let Some(re) = self.regex_source() {
+            return regex_lite::Regex::new(re)
+                .map(|_| ())
+                .map_err(|e| format!("invalid regular expression '{re}': {e}"));
+        }
+        match path_name_problem(&self.name) {
+            None => Ok(()),
+            Some(why) => Err(format!("invalid path name '{}': {why}", self.name)),
+        }
     }
 }
 
@@ -86,11 +110,25 @@ impl std::fmt::Display for PathError {
 
 impl std::error::Error for PathError {}
 
-/// The configuration entry a path name matched.
+/// The configuration entry a path name matched, with the groups its regular expression captured.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PathMatch {
     /// Index of the entry in the configuration.
     pub conf_index: usize,
+    /// The capture groups of a `~` entry: `groups[0]` is `$G1` (empty when a group took no part).
+    pub groups: Vec<String>,
+}
+
+impl PathMatch {
+    /// `template` with `$MTX_PATH` replaced by `path` and `$G1`, `$G2`… by the captured groups
+    /// (highest first, so `$G10` is not read as `$G1` and a `0`); unknown `$Gn` are left as they are.
+    pub fn expand(&self, template: &str, path: &str) -> String {
+        let mut out = template.replace("$MTX_PATH", path);
+        for (i, g) in self.groups.iter().enumerate().rev() {
+            out = out.replace(&format!("$G{}", i + 1), g);
+        }
+        out
+    }
 }
 
 /// What a successful publish did.
@@ -106,48 +144,114 @@ struct PathState<S> {
     readers: u32,
 }
 
+/// How a `~` or catch-all entry is matched.
+#[derive(Debug)]
+enum Pattern {
+    /// `all`, `all_others`: anything.
+    Any,
+    /// A `~` entry's regular expression (searched, not anchored, as Go's `FindStringSubmatch`).
+    Regex(regex_lite::Regex),
+}
+
 /// The registry of live paths.
 #[derive(Debug)]
 pub struct PathManager<S> {
     confs: Vec<PathConf>,
+    /// The `~` and catch-all entries in the order they are tried: `~` entries by name (byte
+    /// order), then `all` / `all_others`, as MediaMTX sorts them; entries whose expression does
+    /// not compile ([`PathConf::check_name`] rejects them at load) are left out.
+    patterns: Vec<(usize, Pattern)>,
     paths: HashMap<String, PathState<S>>,
 }
 
-/// Checks a path name the way MediaMTX does: non-empty, no leading or trailing slash, only
-/// `A-Z a-z 0-9 _ - . ~ /`, and no `..` segment.
-pub fn validate_path_name(name: &str) -> Result<(), PathError> {
-    let bad = name.is_empty()
-        || name.starts_with('/')
-        || name.ends_with('/')
-        || name.contains("//")
-        || name.split('/').any(|seg| seg == ".." || seg == ".")
-        || !name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"_-.~/".contains(&b));
-    if bad {
-        Err(PathError::InvalidName(name.to_owned()))
+/// What is wrong with a path name, in MediaMTX's words (`None`: nothing).
+fn path_name_problem(name: &str) -> Option<&'static str> {
+    if name.is_empty() {
+        Some("cannot be empty")
+    } else if name.starts_with('/') {
+        Some("can't begin with a slash")
+    } else if name.ends_with('/') {
+        Some("can't end with a slash")
+    } else if !name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"_-.~/:".contains(&b))
+    {
+        Some(
+            "can contain only alphanumeric characters, underscore, dot, tilde, minus, slash, colon",
+        )
+    } else if name.contains("//") || name.split('/').any(|seg| seg == ".." || seg == ".") {
+        // weir's own rule (MediaMTX accepts these): no empty, `.` or `..` segment.
+        Some("can't contain empty, '.' or '..' segments")
     } else {
-        Ok(())
+        None
+    }
+}
+
+/// Checks a path name the way MediaMTX does: non-empty, no leading or trailing slash, only
+/// `A-Z a-z 0-9 _ - . ~ / :`; and (weir's addition) no empty, `.` or `..` segment.
+pub fn validate_path_name(name: &str) -> Result<(), PathError> {
+    match path_name_problem(name) {
+        None => Ok(()),
+        Some(_) => Err(PathError::InvalidName(name.to_owned())),
     }
 }
 
 impl<S: Clone> PathManager<S> {
-    /// A registry for the given path entries (first match wins, as in MediaMTX).
+    /// A registry for the given path entries: an exact name wins, then the `~` entries by name,
+    /// then `all` / `all_others` (MediaMTX's order).
     pub fn new(confs: Vec<PathConf>) -> PathManager<S> {
+        let mut order: Vec<usize> = (0..confs.len())
+            .filter(|&i| confs[i].is_catch_all() || confs[i].regex_source().is_some())
+            .collect();
+        order.sort_by(|&a, &b| {
+            let (ca, cb) = (&confs[a], &confs[b]);
+            (ca.is_catch_all(), &ca.name).cmp(&(cb.is_catch_all(), &cb.name))
+        });
+        let patterns = order
+            .into_iter()
+            .filter_map(|i| match confs[i].regex_source() {
+                None => Some((i, Pattern::Any)),
+                Some(re) => regex_lite::Regex::new(re)
+                    .ok()
+                    .map(|re| (i, Pattern::Regex(re))),
+            })
+            .collect();
         PathManager {
             confs,
+            patterns,
             paths: HashMap::new(),
         }
     }
 
-    /// The configuration entry for `name`.
+    /// The configuration entry for `name`, with the groups a `~` entry captured.
     pub fn find_conf(&self, name: &str) -> Result<(PathMatch, &PathConf), PathError> {
         validate_path_name(name)?;
-        let exact = self.confs.iter().position(|c| c.name == name);
-        let idx = exact
-            .or_else(|| self.confs.iter().position(|c| c.matches(name)))
-            .ok_or_else(|| PathError::NotConfigured(name.to_owned()))?;
-        Ok((PathMatch { conf_index: idx }, &self.confs[idx]))
+        if let Some(idx) = self.confs.iter().position(|c| c.name == name) {
+            let m = PathMatch {
+                conf_index: idx,
+                groups: Vec::new(),
+            };
+            return Ok((m, &self.confs[idx]));
+        }
+        for (idx, pattern) in &self.patterns {
+            let groups = match pattern {
+                Pattern::Any => Vec::new(),
+                Pattern::Regex(re) => match re.captures(name) {
+                    Some(caps) => caps
+                        .iter()
+                        .skip(1)
+                        .map(|g| g.map_or_else(String::new, |g| g.as_str().to_owned()))
+                        .collect(),
+                    None => continue,
+                },
+            };
+            let m = PathMatch {
+                conf_index: *idx,
+                groups,
+            };
+            return Ok((m, &self.confs[*idx]));
+        }
+        Err(PathError::NotConfigured(name.to_owned()))
     }
 
     /// The stream of a published path (for DESCRIBE).
@@ -288,7 +392,7 @@ mod tests {
     fn unconfigured_and_invalid_names() {
         let m: PathManager<u32> = PathManager::new(vec![conf("cam", false)]);
         assert_eq!(m.describe("other").unwrap_err().rtsp_status(), 404);
-        for bad in ["", "/a", "a/", "a//b", "a/../b", "a b", "a?b"] {
+        for bad in ["", "/a", "a/", "a//b", "a/../b", "a b", "a?b", "a\u{e9}"] {
             assert_eq!(
                 m.find_conf(bad).unwrap_err(),
                 PathError::InvalidName(bad.into()),
@@ -314,5 +418,140 @@ mod tests {
         );
         m.remove_reader("cam");
         assert_eq!(m.reader_count("cam"), 0);
+    }
+
+    #[test]
+    fn colon_is_a_valid_path_character() {
+        let m: PathManager<u32> = PathManager::new(vec![conf("cam:1", false)]);
+        assert_eq!(m.find_conf("cam:1").unwrap().1.name, "cam:1");
+    }
+
+    #[test]
+    fn regex_groups_are_captured_and_expanded() {
+        let mut c = conf("~^live/(\\w+)/(\\d+)$", false);
+        c.source = "rtsp://origin:8554/$G1/$G2?p=$MTX_PATH".into();
+        let m: PathManager<u32> = PathManager::new(vec![c]);
+        let (pm, pc) = m.find_conf("live/cam/42").unwrap();
+        assert_eq!(pm.groups, vec!["cam".to_string(), "42".to_string()]);
+        assert_eq!(
+            pm.expand(&pc.source, "live/cam/42"),
+            "rtsp://origin:8554/cam/42?p=live/cam/42"
+        );
+        assert_eq!(
+            m.find_conf("live/cam/x").unwrap_err(),
+            PathError::NotConfigured("live/cam/x".into())
+        );
+    }
+
+    #[test]
+    fn expand_replaces_high_groups_first_and_keeps_unknown_ones() {
+        let pm = PathMatch {
+            conf_index: 0,
+            groups: (1..=10).map(|i| format!("g{i}")).collect(),
+        };
+        assert_eq!(pm.expand("$G10-$G1-$G2", "p"), "g10-g1-g2");
+        let pm = PathMatch {
+            conf_index: 0,
+            groups: vec!["a".into()],
+        };
+        assert_eq!(pm.expand("$G1$G2 $MTX_PATH", "x/y"), "a$G2 x/y");
+    }
+
+    #[test]
+    fn optional_group_that_took_no_part_is_empty() {
+        let m: PathManager<u32> = PathManager::new(vec![conf("~^cam(_hd)?(\\d)$", false)]);
+        let (pm, _) = m.find_conf("cam7").unwrap();
+        assert_eq!(pm.groups, vec![String::new(), "7".to_string()]);
+    }
+
+    #[test]
+    fn regex_is_searched_not_anchored() {
+        let m: PathManager<u32> = PathManager::new(vec![conf("~cam", false)]);
+        assert!(m.find_conf("front/camera").is_ok());
+        assert!(m.find_conf("door").is_err());
+    }
+
+    #[test]
+    fn exact_beats_regex_beats_all_others_and_regexes_go_by_name() {
+        let confs = vec![
+            conf("all_others", true),
+            conf("~^z(.*)$", true),
+            conf("~^(.*)$", true),
+            conf("zeta", true),
+        ];
+        let m: PathManager<u32> = PathManager::new(confs);
+        let idx = |n: &str| m.find_conf(n).unwrap().0.conf_index;
+        assert_eq!(idx("zeta"), 3, "an exact name wins");
+        // "~^(.*)$" sorts before "~^z(.*)$" (MediaMTX sorts regex entries by name).
+        assert_eq!(idx("zulu"), 2);
+        let m: PathManager<u32> =
+            PathManager::new(vec![conf("~^z(.*)$", true), conf("all_others", true)]);
+        assert_eq!(m.find_conf("zulu").unwrap().0.conf_index, 0);
+        assert_eq!(
+            m.find_conf("zulu").unwrap().0.groups,
+            vec!["ulu".to_string()]
+        );
+        assert_eq!(
+            m.find_conf("alpha").unwrap().0.conf_index,
+            1,
+            "all_others is last"
+        );
+        assert!(m.find_conf("alpha").unwrap().0.groups.is_empty());
+    }
+
+    #[test]
+    fn regex_entry_governs_publishing_like_an_exact_one() {
+        let m_confs = vec![conf("~^cam\\d$", false)];
+        let mut m: PathManager<u32> = PathManager::new(m_confs);
+        m.publish("cam1", 1, 10).unwrap();
+        assert_eq!(
+            m.publish("cam1", 2, 20).unwrap_err(),
+            PathError::AlreadyPublishing("cam1".into())
+        );
+        m.publish("cam2", 3, 30).unwrap();
+        assert_eq!(m.describe("cam2"), Ok(30));
+        assert_eq!(
+            m.describe("other").unwrap_err(),
+            PathError::NotConfigured("other".into())
+        );
+    }
+
+    #[test]
+    fn check_name_explains_what_is_wrong() {
+        let check = |n: &str| conf(n, true).check_name();
+        assert_eq!(check("all"), Ok(()));
+        assert_eq!(check("all_others"), Ok(()));
+        assert_eq!(check("~^(cam|door)\\d+$"), Ok(()));
+        assert_eq!(check("live/cam:1"), Ok(()));
+        let e = check("~^(unclosed$").unwrap_err();
+        assert!(
+            e.starts_with("invalid regular expression '^(unclosed$'"),
+            "{e}"
+        );
+        let e = check("a b").unwrap_err();
+        assert_eq!(
+            e,
+            "invalid path name 'a b': can contain only alphanumeric characters, underscore, \
+             dot, tilde, minus, slash, colon"
+        );
+        assert_eq!(
+            check("/a").unwrap_err(),
+            "invalid path name '/a': can't begin with a slash"
+        );
+        assert_eq!(
+            check("").unwrap_err(),
+            "invalid path name '': cannot be empty"
+        );
+    }
+
+    #[test]
+    fn uncompilable_regex_never_matches() {
+        let m: PathManager<u32> =
+            PathManager::new(vec![conf("~^(x", true), conf("all_others", true)]);
+        assert_eq!(
+            m.find_conf("(x").unwrap_err(),
+            PathError::InvalidName("(x".into())
+        );
+        assert_eq!(m.find_conf("x").unwrap().0.conf_index, 1);
     }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 /// One access unit of one track, with its timing, key flag, payload and the RTP packets it
 /// arrived in (when the source was RTP). Stored once, shared by every reader through [`Arc`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Unit {
     /// Index of the track in the stream description.
     pub track: usize,

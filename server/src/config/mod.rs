@@ -1,17 +1,28 @@
 //! Loading `mediamtx.yml`: every key is checked against MediaMTX's own default file (embedded);
 //! implemented keys take effect, the others are reported by name when set to a non-default
-//! value, and unknown keys or wrong types are errors naming the key and its line.
+//! value, and unknown keys or wrong types are errors naming the key and its line (or the
+//! environment variable that set it).
+//!
+//! Order, as MediaMTX's: the file ([`search`] finds it), then `MTX_` variables ([`env`]), then
+//! deprecated keys mapped to their successors ([`deprecated`]), then the checks.
 
+mod deprecated;
 mod duration;
+mod env;
+mod paths;
+pub mod search;
+mod source;
+#[cfg(test)]
+mod tests;
 mod yaml;
 
 pub use duration::parse_duration;
 pub use yaml::Yaml;
 
+use source::Source;
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
-use weir_core::media::PathConf;
 use weir_core::rtsp::server::{ServerConfig, TransportSet};
 use weir_core::settings::{HlsSettings, RtmpSettings, RtspSettings, Settings};
 
@@ -48,9 +59,6 @@ const IMPLEMENTED: &[&str] = &[
     "paths",
 ];
 
-/// Path keys weir implements.
-const IMPLEMENTED_PATH: &[&str] = &["source", "overridePublisher", "maxReaders"];
-
 /// The log level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogLevel {
@@ -73,6 +81,8 @@ pub struct Config {
     pub settings: Settings,
     /// Keys set to non-default values that weir does not implement yet.
     pub not_implemented: Vec<String>,
+    /// Warnings of the load: deprecated keys, each with its successor.
+    pub warnings: Vec<String>,
 }
 
 /// A configuration error, naming the key and its line.
@@ -86,32 +96,6 @@ impl std::fmt::Display for ConfigError {
 }
 
 impl std::error::Error for ConfigError {}
-
-struct Source<'a> {
-    text: &'a str,
-}
-
-impl Source<'_> {
-    /// The 1-based line where `key` is first written as a mapping key.
-    fn line_of(&self, key: &str) -> String {
-        for (i, line) in self.text.lines().enumerate() {
-            let t = line.trim_start();
-            if let Some(rest) = t.strip_prefix(key) {
-                if rest.trim_start().starts_with(':') {
-                    return format!(" (line {})", i + 1);
-                }
-            }
-        }
-        String::new()
-    }
-
-    fn err(&self, key: &str, what: &str) -> ConfigError {
-        ConfigError(format!(
-            "invalid configuration: key '{key}'{}: {what}",
-            self.line_of(key)
-        ))
-    }
-}
 
 fn parse_map(text: &str, what: &str) -> Result<BTreeMap<String, Yaml>, ConfigError> {
     let y: Yaml = serde_saphyr::from_str(text)
@@ -142,16 +126,25 @@ fn parse_address(s: &str) -> Option<SocketAddr> {
     s.parse().ok()
 }
 
-/// Loads a configuration file's text (`None`: the embedded default).
+/// Loads a configuration file's text (`None`: the embedded default), with no environment.
+#[cfg(test)]
 pub fn load(text: Option<&str>) -> Result<Config, ConfigError> {
+    load_with_env(text, &[])
+}
+
+/// Loads a configuration file's text (`None`: the embedded default) with the `MTX_` overrides of
+/// `env` (name, value) applied over it.
+pub fn load_with_env(text: Option<&str>, env: &[(String, String)]) -> Result<Config, ConfigError> {
     let defaults = parse_map(DEFAULT_CONFIG, "embedded default")?;
     let text = text.unwrap_or(DEFAULT_CONFIG);
-    let user = parse_map(text, "file")?;
-    let src = Source { text };
+    let mut user = parse_map(text, "file")?;
+    let mut src = Source::new(text);
+    env::apply(&mut user, &defaults, env, &mut src)?;
+    let deprecated = deprecated::apply(&mut user, &mut src)?;
     let mut not_implemented = Vec::new();
     for (k, v) in &user {
         match defaults.get(k) {
-            None => return Err(src.err(k, "not a MediaMTX configuration key")),
+            None => return Err(src.err(&[k], "not a MediaMTX configuration key")),
             Some(d) if !IMPLEMENTED.contains(&k.as_str()) && d != v => {
                 not_implemented.push(k.clone())
             }
@@ -166,31 +159,37 @@ pub fn load(text: Option<&str>) -> Result<Config, ConfigError> {
     };
     let string = |k: &str| match get(k) {
         Yaml::Str(s) => Ok(s),
-        other => Err(src.err(k, &format!("expected a string, got {}", other.type_name()))),
+        other => Err(src.err(
+            &[k],
+            &format!("expected a string, got {}", other.type_name()),
+        )),
     };
     let boolean = |k: &str| match get(k) {
         Yaml::Bool(b) => Ok(b),
-        other => Err(src.err(k, &format!("expected a boolean, got {}", other.type_name()))),
+        other => Err(src.err(
+            &[k],
+            &format!("expected a boolean, got {}", other.type_name()),
+        )),
     };
     let duration = |k: &str| {
         let s = string(k)?;
         match parse_duration(&s) {
             Ok(d) if d > Duration::ZERO => Ok(d),
-            Ok(_) => Err(src.err(k, "must be greater than zero")),
-            Err(e) => Err(src.err(k, &e)),
+            Ok(_) => Err(src.err(&[k], "must be greater than zero")),
+            Err(e) => Err(src.err(&[k], &e)),
         }
     };
     let uint = |k: &str, max: i64| match get(k) {
         Yaml::Int(i) if (1..=max).contains(&i) => Ok(i),
-        Yaml::Int(i) => Err(src.err(k, &format!("{i} is out of range (1..={max})"))),
+        Yaml::Int(i) => Err(src.err(&[k], &format!("{i} is out of range (1..={max})"))),
         other => Err(src.err(
-            k,
+            &[k],
             &format!("expected an integer, got {}", other.type_name()),
         )),
     };
     let address = |k: &str| {
         let s = string(k)?;
-        parse_address(&s).ok_or_else(|| src.err(k, &format!("'{s}' is not a host:port address")))
+        parse_address(&s).ok_or_else(|| src.err(&[k], &format!("'{s}' is not a host:port address")))
     };
 
     let log_level = match string("logLevel")?.as_str() {
@@ -200,14 +199,14 @@ pub fn load(text: Option<&str>) -> Result<Config, ConfigError> {
         "error" => LogLevel::Error,
         other => {
             return Err(src.err(
-                "logLevel",
+                &["logLevel"],
                 &format!("'{other}' is not debug, info, warn or error"),
             ))
         }
     };
     let write_queue_size = uint("writeQueueSize", 1 << 20)? as usize;
     if !write_queue_size.is_power_of_two() {
-        return Err(src.err("writeQueueSize", "must be a power of two"));
+        return Err(src.err(&["writeQueueSize"], "must be a power of two"));
     }
     let transports = match get("rtspTransports") {
         Yaml::Seq(items) => {
@@ -223,7 +222,7 @@ pub fn load(text: Option<&str>) -> Result<Config, ConfigError> {
                     Yaml::Str(s) if s == "tcp" => set.tcp = true,
                     other => {
                         return Err(
-                            src.err("rtspTransports", &format!("invalid transport {other:?}"))
+                            src.err(&["rtspTransports"], &format!("invalid transport {other:?}"))
                         )
                     }
                 }
@@ -232,7 +231,7 @@ pub fn load(text: Option<&str>) -> Result<Config, ConfigError> {
         }
         other => {
             return Err(src.err(
-                "rtspTransports",
+                &["rtspTransports"],
                 &format!("expected a list, got {}", other.type_name()),
             ))
         }
@@ -244,13 +243,14 @@ pub fn load(text: Option<&str>) -> Result<Config, ConfigError> {
         .filter(|(ip, bits)| *bits <= 32 && ip.is_multicast())
         .ok_or_else(|| {
             src.err(
-                "multicastIPRange",
+                &["multicastIPRange"],
                 &format!("'{range}' is not a multicast CIDR range"),
             )
         })?;
 
-    let (paths, path_warnings) = load_paths(&src, &defaults, &user)?;
+    let (paths, path_warnings) = paths::load(&src, &defaults, &user)?;
     not_implemented.extend(path_warnings);
+    not_implemented.extend(deprecated.not_implemented);
 
     let read_timeout = duration("readTimeout")?;
     let core = ServerConfig {
@@ -283,24 +283,26 @@ pub fn load(text: Option<&str>) -> Result<Config, ConfigError> {
         let variant = string("hlsVariant")?;
         let variant = weir_core::hls::HlsVariant::from_config(&variant).ok_or_else(|| {
             src.err(
-                "hlsVariant",
+                &["hlsVariant"],
                 &format!("'{variant}' is not mpegts, fmp4 or lowLatency"),
             )
         })?;
         let size = string("hlsSegmentMaxSize")?;
         let segment_max_size = parse_size(&size)
-            .ok_or_else(|| src.err("hlsSegmentMaxSize", &format!("'{size}' is not a size")))?;
+            .ok_or_else(|| src.err(&["hlsSegmentMaxSize"], &format!("'{size}' is not a size")))?;
         let allow_origins = match get("hlsAllowOrigins") {
             Yaml::Seq(items) => items
                 .into_iter()
                 .map(|i| match i {
                     Yaml::Str(s) => Ok(s),
-                    other => Err(src.err("hlsAllowOrigins", &format!("{other:?} is not a string"))),
+                    other => {
+                        Err(src.err(&["hlsAllowOrigins"], &format!("{other:?} is not a string")))
+                    }
                 })
                 .collect::<Result<Vec<_>, _>>()?,
             other => {
                 return Err(src.err(
-                    "hlsAllowOrigins",
+                    &["hlsAllowOrigins"],
                     &format!("expected a list, got {}", other.type_name()),
                 ))
             }
@@ -334,193 +336,6 @@ pub fn load(text: Option<&str>) -> Result<Config, ConfigError> {
         log_level,
         settings,
         not_implemented,
+        warnings: deprecated.warnings,
     })
-}
-
-fn load_paths(
-    src: &Source<'_>,
-    defaults: &BTreeMap<String, Yaml>,
-    user: &BTreeMap<String, Yaml>,
-) -> Result<(Vec<PathConf>, Vec<String>), ConfigError> {
-    let path_defaults = defaults
-        .get("pathDefaults")
-        .and_then(Yaml::as_map)
-        .unwrap_or_default();
-    let mut user_defaults = path_defaults.clone();
-    let mut warnings = Vec::new();
-    if let Some(v) = user.get("pathDefaults") {
-        let m = v
-            .as_map()
-            .ok_or_else(|| src.err("pathDefaults", "expected a map"))?;
-        for (k, v) in m {
-            check_path_key(src, &path_defaults, "pathDefaults", &k, &v, &mut warnings)?;
-            user_defaults.insert(k, v);
-        }
-    }
-    let paths = user
-        .get("paths")
-        .or_else(|| defaults.get("paths"))
-        .cloned()
-        .unwrap_or(Yaml::Null);
-    let paths = paths
-        .as_map()
-        .ok_or_else(|| src.err("paths", "expected a map of path names"))?;
-    let mut out = Vec::new();
-    for (name, entry) in paths {
-        let entry = entry
-            .as_map()
-            .ok_or_else(|| src.err(&name, "expected a map of path settings"))?;
-        if name.starts_with('~') {
-            warnings.push(format!("paths.{name} (regular-expression paths)"));
-            continue;
-        }
-        if name != "all" && name != "all_others" {
-            weir_core::media::validate_path_name(&name)
-                .map_err(|e| src.err(&name, &e.to_string()))?;
-        }
-        let mut merged = user_defaults.clone();
-        for (k, v) in entry {
-            check_path_key(
-                src,
-                &path_defaults,
-                &format!("paths.{name}"),
-                &k,
-                &v,
-                &mut warnings,
-            )?;
-            merged.insert(k, v);
-        }
-        let source = match merged.get("source") {
-            Some(Yaml::Str(s)) => s.clone(),
-            _ => "publisher".into(),
-        };
-        if source != "publisher" {
-            warnings.push(format!("paths.{name}.source ('{source}')"));
-        }
-        let override_publisher = match merged.get("overridePublisher") {
-            Some(Yaml::Bool(b)) => *b,
-            Some(other) => {
-                return Err(src.err(
-                    "overridePublisher",
-                    &format!("expected a boolean, got {}", other.type_name()),
-                ))
-            }
-            None => true,
-        };
-        let max_readers = match merged.get("maxReaders") {
-            Some(Yaml::Int(i)) if *i >= 0 => *i as u32,
-            Some(other) => {
-                return Err(src.err("maxReaders", &format!("expected a count, got {other:?}")))
-            }
-            None => 0,
-        };
-        out.push(PathConf {
-            name,
-            source,
-            override_publisher,
-            max_readers,
-        });
-    }
-    Ok((out, warnings))
-}
-
-fn check_path_key(
-    src: &Source<'_>,
-    path_defaults: &BTreeMap<String, Yaml>,
-    prefix: &str,
-    k: &str,
-    v: &Yaml,
-    warnings: &mut Vec<String>,
-) -> Result<(), ConfigError> {
-    match path_defaults.get(k) {
-        None => Err(src.err(k, "not a MediaMTX path configuration key")),
-        Some(d) if !IMPLEMENTED_PATH.contains(&k) && d != v => {
-            warnings.push(format!("{prefix}.{k}"));
-            Ok(())
-        }
-        _ => Ok(()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn embedded_default_loads_as_mediamtx_ships() {
-        let c = load(None).unwrap();
-        assert_eq!(c.log_level, LogLevel::Info);
-        assert_eq!(c.settings.rtsp.as_ref().unwrap().rtsp_address.port(), 8554);
-        assert_eq!(c.settings.rtsp.as_ref().unwrap().rtp_address.port(), 8000);
-        assert_eq!(c.settings.rtsp.as_ref().unwrap().rtcp_address.port(), 8001);
-        assert_eq!(c.settings.rtsp.as_ref().unwrap().multicast_rtp_port, 8002);
-        assert_eq!(c.settings.write_queue_size, 512);
-        assert_eq!(c.settings.paths.len(), 1);
-        assert_eq!(c.settings.paths[0].name, "all_others");
-        assert!(c.not_implemented.is_empty(), "{:?}", c.not_implemented);
-    }
-
-    #[test]
-    fn small_file_overrides_defaults() {
-        let c = load(Some("rtspAddress: 127.0.0.1:0\nrtspTransports: [tcp]\npaths:\n  cam:\n    overridePublisher: no\n")).unwrap();
-        assert_eq!(
-            c.settings.rtsp.as_ref().unwrap().rtsp_address,
-            "127.0.0.1:0".parse().unwrap()
-        );
-        assert!(!c.settings.rtsp.as_ref().unwrap().core.transports.udp);
-        assert_eq!(c.settings.paths[0].name, "cam");
-        assert!(!c.settings.paths[0].override_publisher);
-    }
-
-    #[test]
-    fn unknown_key_is_an_error_with_its_line() {
-        let e = load(Some("logLevel: info\nrtspAdress: :8554\n")).unwrap_err();
-        assert!(
-            e.0.contains("'rtspAdress'") && e.0.contains("line 2"),
-            "{e}"
-        );
-    }
-
-    #[test]
-    fn wrong_type_is_an_error_naming_the_key() {
-        let e = load(Some("writeQueueSize: many\n")).unwrap_err();
-        assert!(
-            e.0.contains("'writeQueueSize'") && e.0.contains("line 1"),
-            "{e}"
-        );
-        let e = load(Some("readTimeout: 10\n")).unwrap_err();
-        assert!(e.0.contains("'readTimeout'"), "{e}");
-    }
-
-    #[test]
-    fn unimplemented_keys_are_reported_by_name() {
-        let c = load(Some(
-            "srt: false\napi: yes\nrtmp: true\nhlsVariant: mpegts\n",
-        ))
-        .unwrap();
-        assert_eq!(
-            c.not_implemented,
-            vec!["api".to_string(), "srt".to_string()]
-        );
-    }
-
-    #[test]
-    fn hls_defaults_and_sizes() {
-        let c = load(None).unwrap();
-        let h = c.settings.hls.unwrap();
-        assert_eq!(h.address.port(), 8888);
-        assert_eq!(h.muxer, weir_core::hls::HlsConfig::default());
-        assert_eq!(h.allow_origins, vec!["*".to_string()]);
-        assert_eq!(parse_size("50M"), Some(50 << 20));
-        assert_eq!(parse_size("1024"), Some(1024));
-        assert_eq!(parse_size("x"), None);
-        let e = load(Some("hlsVariant: dash\n")).unwrap_err();
-        assert!(e.0.contains("'hlsVariant' (line 1)"), "{e}");
-    }
-
-    #[test]
-    fn invalid_path_name_is_rejected() {
-        let e = load(Some("paths:\n  'a b':\n")).unwrap_err();
-        assert!(e.0.contains("a b"), "{e}");
-    }
 }

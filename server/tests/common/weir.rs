@@ -98,6 +98,15 @@ pub struct Weir {
     _dir: TempDir,
 }
 
+/// The runtime the suite runs weir on: `WEIR_TEST_RUNTIME` (`tokio` or `mio`; `tokio` when
+/// unset). `scripts/test.sh` runs the whole suite once per runtime.
+pub fn runtime() -> String {
+    match std::env::var("WEIR_TEST_RUNTIME") {
+        Ok(r) if !r.is_empty() => r,
+        _ => "tokio".into(),
+    }
+}
+
 impl Weir {
     /// Starts weir with `config_yaml` and waits for its RTSP listener line.
     pub fn start(config_yaml: &str) -> Weir {
@@ -116,6 +125,7 @@ impl Weir {
         fs::write(&config, config_yaml).expect("write weir config");
         let prefix = prefix.unwrap_or_default();
         let mut cmd = command_with_prefix(&prefix, env!("CARGO_BIN_EXE_weir"));
+        cmd.env("WEIR_RUNTIME", runtime());
         cmd.arg(&config)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -146,6 +156,15 @@ impl Weir {
             _dir: dir,
         };
         weir.await_listeners(protos);
+        let line = format!("runtime: {}", runtime());
+        assert!(
+            weir.logs
+                .lock()
+                .expect("logs")
+                .iter()
+                .any(|l| l.contains(&line)),
+            "weir did not log `{line}`: the suite must run on the runtime it was asked for"
+        );
         weir
     }
 

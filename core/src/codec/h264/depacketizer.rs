@@ -4,6 +4,7 @@ use super::{NAL_FU_A, NAL_IDR, NAL_STAP_A};
 use crate::codec::nal_au::{Appended, NaluList, Reassembly};
 use crate::codec::{AccessUnit, CodecError, Depacketizer};
 use crate::rtp::RtpPacket;
+use bytes::Bytes;
 use smallvec::SmallVec;
 use std::ops::Range;
 
@@ -139,5 +140,19 @@ impl Depacketizer for H264Depacketizer {
             .iter()
             .any(|n| n.first().is_some_and(|h| h & 0x1f == NAL_IDR));
         Some(AccessUnit { key, data })
+    }
+
+    fn finish_into(&mut self, out: &mut SmallVec<[Bytes; 4]>) -> Option<bool> {
+        self.fragment.abort();
+        let start = out.len();
+        self.nalus.drain_into(out);
+        if out.len() == start {
+            return None;
+        }
+        Some(
+            out[start..]
+                .iter()
+                .any(|n| n.first().is_some_and(|h| h & 0x1f == NAL_IDR)),
+        )
     }
 }

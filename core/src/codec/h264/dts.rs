@@ -20,13 +20,12 @@
 //! same PTS) are not supported: the second field is refused.
 
 use super::{Sps, NAL_IDR, NAL_SLICE, NAL_SPS};
-use crate::codec::bits::{nal_to_rbsp, BitReader};
+use crate::codec::bits::{nal_prefix_to_rbsp, BitReader};
 use crate::codec::timeline::{PictureTiming, Timeline};
 use crate::codec::CodecError;
 use bytes::Bytes;
 
 /// Bytes of a slice NAL unit unescaped to read its header (the fields needed fit easily).
-const SLICE_HEADER_PREFIX: usize = 64;
 
 /// The slice header fields needed for the picture order count (§7.3.3).
 #[derive(Debug, Clone, Copy)]
@@ -41,7 +40,7 @@ fn parse_slice_header(nalu: &[u8], sps: &Sps) -> Result<SliceHeader, CodecError>
     let header = *nalu.first().ok_or(CodecError::Truncated)?;
     let idr = header & 0x1f == NAL_IDR;
     let reference = header & 0x60 != 0;
-    let rbsp = nal_to_rbsp(&nalu[1..], SLICE_HEADER_PREFIX);
+    let rbsp = nal_prefix_to_rbsp(&nalu[1..]);
     let mut r = BitReader::new(&rbsp);
     let _first_mb_in_slice = r.read_ue()?;
     let _slice_type = r.read_ue_max(9, "slice_type > 9")?;
@@ -73,6 +72,8 @@ fn parse_slice_header(nalu: &[u8], sps: &Sps) -> Result<SliceHeader, CodecError>
 #[derive(Debug, Clone)]
 pub struct DtsExtractor {
     sps: Option<Sps>,
+    /// The SPS NAL unit `sps` was parsed from (an identical in-band SPS is not parsed again).
+    sps_raw: Option<Bytes>,
     prev_poc_msb: i64,
     prev_poc_lsb: i64,
     timeline: Timeline,
@@ -89,6 +90,7 @@ impl DtsExtractor {
     pub fn new() -> Self {
         DtsExtractor {
             sps: None,
+            sps_raw: None,
             prev_poc_msb: 0,
             prev_poc_lsb: 0,
             timeline: Timeline::new(2),
@@ -99,6 +101,7 @@ impl DtsExtractor {
     /// unit replaces it.
     pub fn set_sps(&mut self, nalu: &[u8]) -> Result<(), CodecError> {
         self.sps = Some(Sps::parse(nalu)?);
+        self.sps_raw = None;
         Ok(())
     }
 
@@ -109,7 +112,10 @@ impl DtsExtractor {
         let mut slice = None;
         for nalu in au {
             match nalu.first().map(|h| h & 0x1f) {
-                Some(NAL_SPS) => self.sps = Some(Sps::parse(nalu)?),
+                Some(NAL_SPS) if self.sps_raw.as_ref() != Some(nalu) => {
+                    self.sps = Some(Sps::parse(nalu)?);
+                    self.sps_raw = Some(nalu.clone());
+                }
                 Some(NAL_SLICE | NAL_IDR) if slice.is_none() => slice = Some(nalu),
                 _ => {}
             }

@@ -4,6 +4,7 @@ use super::{is_key_nalu, NAL_AP, NAL_FU, NAL_PACI};
 use crate::codec::nal_au::{Appended, NaluList, Reassembly};
 use crate::codec::{AccessUnit, CodecError, Depacketizer};
 use crate::rtp::RtpPacket;
+use bytes::Bytes;
 use smallvec::SmallVec;
 use std::ops::Range;
 
@@ -156,5 +157,15 @@ impl Depacketizer for H265Depacketizer {
         }
         let key = data.iter().any(|n| is_key_nalu(n));
         Some(AccessUnit { key, data })
+    }
+
+    fn finish_into(&mut self, out: &mut SmallVec<[Bytes; 4]>) -> Option<bool> {
+        self.fragment.abort();
+        let start = out.len();
+        self.nalus.drain_into(out);
+        if out.len() == start {
+            return None;
+        }
+        Some(out[start..].iter().any(|n| is_key_nalu(n)))
     }
 }

@@ -15,13 +15,12 @@
 //!    Without reordering, DTS = PTS.
 
 use super::{Pps, Sps, NAL_IDR_N_LP, NAL_IDR_W_RADL, NAL_PPS, NAL_SPS};
-use crate::codec::bits::{nal_to_rbsp, BitReader};
+use crate::codec::bits::{nal_prefix_to_rbsp, BitReader};
 use crate::codec::timeline::{PictureTiming, Timeline};
 use crate::codec::CodecError;
 use bytes::Bytes;
 
 /// Bytes of a slice NAL unit unescaped to read its header.
-const SLICE_HEADER_PREFIX: usize = 64;
 
 /// The slice header fields needed for the picture order count.
 #[derive(Debug, Clone, Copy)]
@@ -111,7 +110,7 @@ impl DtsExtractor {
         }
         let nal_type = (nalu[0] >> 1) & 0x3f;
         let temporal_id = (nalu[1] & 7).saturating_sub(1);
-        let rbsp = nal_to_rbsp(&nalu[2..], SLICE_HEADER_PREFIX);
+        let rbsp = nal_prefix_to_rbsp(&nalu[2..]);
         let mut r = BitReader::new(&rbsp);
         let _first_slice_segment_in_pic_flag = r.read_flag()?;
         if (16..=23).contains(&nal_type) {

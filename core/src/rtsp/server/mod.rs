@@ -36,3 +36,30 @@ pub struct PlayStart {
 
 #[cfg(test)]
 mod tests;
+
+/// Where each track starts for a reader whose next items are `items` (the RTP-Info of its PLAY
+/// answer): the first RTP packet of each track's first unit.
+pub fn play_starts<'a>(
+    items: impl Iterator<Item = &'a crate::media::StreamItem>,
+    ntracks: usize,
+) -> smallvec::SmallVec<[PlayStart; 4]> {
+    let mut starts: smallvec::SmallVec<[PlayStart; 4]> = smallvec::SmallVec::new();
+    for item in items {
+        if let crate::media::StreamItem::Unit(u) = item {
+            if starts.iter().any(|s| s.track == u.track) {
+                continue;
+            }
+            if let Some(p) = u.rtp.first() {
+                starts.push(PlayStart {
+                    track: u.track,
+                    seq: p.header.sequence_number.0,
+                    rtptime: p.header.timestamp,
+                });
+            }
+            if starts.len() == ntracks {
+                break;
+            }
+        }
+    }
+    starts
+}

@@ -1,0 +1,174 @@
+//! One TCP connection of the loop: its socket, its input arena, its output queue, and the
+//! protocol state machine it carries.
+
+use crate::hls::HttpConn;
+use crate::rtmp::RtmpConn;
+use crate::rtsp::RtspConn;
+use bytes::Bytes;
+use mio::net::TcpStream;
+use smallvec::SmallVec;
+use std::collections::VecDeque;
+use std::io::{self, IoSlice, Read, Write};
+use std::time::Instant;
+use weir_core::arena::Arena;
+
+/// Bytes read per `read` call.
+pub(crate) const READ_CHUNK: usize = 16 * 1024;
+
+/// The protocol a connection speaks.
+pub(crate) enum Proto {
+    /// RTSP.
+    Rtsp(Box<RtspConn>),
+    /// RTMP.
+    Rtmp(Box<RtmpConn>),
+    /// HTTP (HLS).
+    Http(Box<HttpConn>),
+    /// Stands in while the protocol state is lent to the loop.
+    Placeholder,
+}
+
+/// What one read did.
+pub(crate) enum Read1 {
+    /// Bytes were appended to the input.
+    Data,
+    /// Nothing to read now.
+    WouldBlock,
+    /// The peer closed its side.
+    Eof,
+    /// The socket failed.
+    Failed(io::Error),
+}
+
+/// A connection.
+pub(crate) struct Conn {
+    pub sock: TcpStream,
+    /// Input not yet consumed by the state machine, in recycled chunks.
+    pub inbuf: Arena,
+    /// Bytes to send (`out[out_pos..]`), then `chunks`.
+    pub out: Vec<u8>,
+    pub out_pos: usize,
+    /// Shared buffers to send after `out` (HTTP bodies: segments are never copied).
+    pub chunks: VecDeque<Bytes>,
+    /// Bytes of `chunks[0]` already sent.
+    pub chunk_pos: usize,
+    /// Since when output has been waiting for the socket (for `writeTimeout`).
+    pub stalled_since: Option<Instant>,
+    /// When the state machine next needs `handle_timeout`.
+    pub deadline: Option<Instant>,
+    pub proto: Proto,
+}
+
+impl Conn {
+    /// A connection with preallocated buffers.
+    pub fn new(sock: TcpStream, proto: Proto, out_capacity: usize) -> Conn {
+        Conn {
+            sock,
+            inbuf: Arena::new(64 * 1024),
+            out: Vec::with_capacity(out_capacity),
+            out_pos: 0,
+            chunks: VecDeque::new(),
+            chunk_pos: 0,
+            stalled_since: None,
+            deadline: None,
+            proto,
+        }
+    }
+
+    /// Reads once into the input arena.
+    pub fn read_once(&mut self) -> Read1 {
+        self.inbuf.reserve(READ_CHUNK);
+        let buf = self.inbuf.buf();
+        let start = buf.len();
+        buf.resize(start + READ_CHUNK, 0);
+        let r = self.sock.read(&mut buf[start..]);
+        let n = match r {
+            Ok(n) => n,
+            Err(_) => 0,
+        };
+        buf.truncate(start + n);
+        match r {
+            Ok(0) => Read1::Eof,
+            Ok(_) => Read1::Data,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Read1::WouldBlock,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => Read1::Data,
+            Err(e) => Read1::Failed(e),
+        }
+    }
+
+    /// Bytes waiting to be sent.
+    pub fn pending_out(&self) -> usize {
+        let chunks: usize = self.chunks.iter().map(|c| c.len()).sum();
+        self.out.len() - self.out_pos + chunks - self.chunk_pos
+    }
+
+    /// Writes as much as the socket takes. `Err` when the socket failed.
+    pub fn flush(&mut self, now: Instant) -> io::Result<()> {
+        while self.out_pos < self.out.len() {
+            match self.sock.write(&self.out[self.out_pos..]) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => self.out_pos += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if self.out_pos == self.out.len() {
+            self.out.clear();
+            self.out_pos = 0;
+            self.flush_chunks()?;
+        } else if self.out_pos > 256 * 1024 && self.out_pos * 2 > self.out.len() {
+            // Keep the buffer from creeping: move the unsent tail to the front.
+            self.out.drain(..self.out_pos);
+            self.out_pos = 0;
+        }
+        if self.pending_out() == 0 {
+            self.stalled_since = None;
+        } else if self.stalled_since.is_none() {
+            self.stalled_since = Some(now);
+        }
+        Ok(())
+    }
+
+    fn flush_chunks(&mut self) -> io::Result<()> {
+        while !self.chunks.is_empty() {
+            let written = {
+                let mut slices: SmallVec<[IoSlice<'_>; 32]> = SmallVec::new();
+                for (i, c) in self.chunks.iter().take(32).enumerate() {
+                    let from = if i == 0 { self.chunk_pos } else { 0 };
+                    slices.push(IoSlice::new(&c[from..]));
+                }
+                self.sock.write_vectored(&slices)
+            };
+            let mut n = match written {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            while n > 0 {
+                let Some(front) = self.chunks.front() else {
+                    break;
+                };
+                let left = front.len() - self.chunk_pos;
+                if n >= left {
+                    n -= left;
+                    self.chunks.pop_front();
+                    self.chunk_pos = 0;
+                } else {
+                    self.chunk_pos += n;
+                    n = 0;
+                }
+            }
+            while self
+                .chunks
+                .front()
+                .is_some_and(|c| c.len() == self.chunk_pos)
+            {
+                self.chunks.pop_front();
+                self.chunk_pos = 0;
+            }
+        }
+        Ok(())
+    }
+}

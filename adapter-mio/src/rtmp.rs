@@ -1,0 +1,261 @@
+//! RTMP connections: the core's `RtmpServerConnection`, publishers demuxed into the stream
+//! (core `RtmpPublisher`), players fed from the ring (core `RtmpPlayer`) into the connection's
+//! buffer.
+
+use crate::conn::Conn;
+use crate::event_loop::{Loop, MAX_PENDING_OUT, READ_BATCH};
+use crate::slab::Id;
+use crate::stream::Stream;
+use smallvec::SmallVec;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+use weir_core::flv::FlvOutput;
+use weir_core::media::{Cursor, PathError, StreamDescription, StreamItem};
+use weir_core::rtmp::server::{tracks_text, RtmpPlayer, RtmpPublisher};
+use weir_core::rtmp::{RtmpEvent, RtmpServerConfig, RtmpServerConnection};
+
+/// A publishing connection.
+pub(crate) struct Publishing {
+    pub path: String,
+    pub publisher: RtmpPublisher,
+    /// Created once the demuxer knows the tracks.
+    pub stream: Option<Id>,
+}
+
+/// A playing connection.
+pub(crate) struct Playing {
+    pub stream: Id,
+    pub path: String,
+    pub player: RtmpPlayer,
+    pub cursor: Cursor,
+    pub lagging: bool,
+}
+
+/// The RTMP state of a connection.
+pub(crate) struct RtmpConn {
+    pub core: RtmpServerConnection,
+    pub publishing: Option<Publishing>,
+    pub playing: Option<Playing>,
+}
+
+impl RtmpConn {
+    /// A connection from `peer`.
+    pub fn new(cfg: Arc<RtmpServerConfig>, peer: SocketAddr, now: Instant, seed: u64) -> RtmpConn {
+        RtmpConn {
+            core: RtmpServerConnection::new(cfg, peer, now, seed),
+            publishing: None,
+            playing: None,
+        }
+    }
+
+    /// Turns what the player's cursor has not delivered yet into messages in `out`; stops when
+    /// `out` holds [`MAX_PENDING_OUT`] bytes.
+    pub fn deliver(&mut self, stream: &Stream, out: &mut Vec<u8>, out_pos: usize) {
+        let Some(p) = self.playing.as_mut() else {
+            return;
+        };
+        while out.len() - out_pos < MAX_PENDING_OUT {
+            let core = &mut self.core;
+            let player = &mut p.player;
+            let outcome = stream.ring.read_each(&mut p.cursor, READ_BATCH, |item| {
+                if let StreamItem::Unit(u) = item {
+                    player.write_unit(core, u);
+                }
+            });
+            self.core.poll_transmit(out);
+            if outcome.lost > 0 && !p.lagging {
+                p.lagging = true;
+                tracing::warn!(
+                    "{} reader is too slow, discarding {} units and resuming at the next key frame",
+                    self.core.log_prefix(),
+                    outcome.lost
+                );
+            }
+            if outcome.read == 0 {
+                return;
+            }
+            if outcome.lost == 0 {
+                p.lagging = false;
+            }
+        }
+    }
+}
+
+impl Loop {
+    /// Drains the connection's outputs until it has nothing more to say; false once closing.
+    pub(crate) fn drive_rtmp(
+        &mut self,
+        id: Id,
+        c: &mut Conn,
+        r: &mut RtmpConn,
+        now: Instant,
+    ) -> bool {
+        let mut open = true;
+        loop {
+            let mut progressed = false;
+            while let Some(ev) = r.core.poll_event() {
+                progressed = true;
+                if !self.on_rtmp_event(id, r, ev, now) {
+                    open = false;
+                }
+            }
+            if r.core.poll_transmit(&mut c.out) {
+                progressed = true;
+            }
+            if open && !r.core.is_waiting() && !r.core.is_closing() && c.inbuf.pending() > 0 {
+                let before = c.inbuf.pending();
+                r.core.handle_input(now, c.inbuf.buf());
+                progressed |= c.inbuf.pending() != before || r.core.is_waiting();
+            }
+            if !progressed {
+                break;
+            }
+        }
+        c.deadline = r.core.poll_timeout();
+        open
+    }
+
+    fn on_rtmp_event(&mut self, id: Id, r: &mut RtmpConn, ev: RtmpEvent, now: Instant) -> bool {
+        match ev {
+            RtmpEvent::Publish { path, .. } => {
+                let res = self.paths.can_publish(&path);
+                if res.is_ok() {
+                    r.publishing = Some(Publishing {
+                        path,
+                        publisher: RtmpPublisher::new(),
+                        stream: None,
+                    });
+                }
+                r.core.answer_publish(res);
+            }
+            RtmpEvent::Play { path, .. } => self.start_rtmp_play(id, r, path),
+            RtmpEvent::Metadata(entries) => {
+                if let Some(p) = r.publishing.as_mut() {
+                    p.publisher.handle_metadata(&entries);
+                }
+            }
+            RtmpEvent::Media {
+                kind,
+                timestamp_ms,
+                body,
+            } => {
+                let Some(p) = r.publishing.as_mut() else {
+                    return true;
+                };
+                let mut outputs: SmallVec<[FlvOutput; 4]> = SmallVec::new();
+                p.publisher
+                    .handle_media(&r.core, kind, timestamp_ms, &body, |o| outputs.push(o));
+                for out in outputs {
+                    match out {
+                        FlvOutput::Tracks(desc) => {
+                            if let Err(e) = self.start_rtmp_publish(id, r, desc, now) {
+                                r.core.terminate(&e.to_string());
+                                return true;
+                            }
+                        }
+                        FlvOutput::Unit {
+                            track,
+                            pts,
+                            dts,
+                            key,
+                            payload,
+                        } => {
+                            if let Some(sid) = r.publishing.as_ref().and_then(|p| p.stream) {
+                                self.push_unit(sid, now, track, pts, dts, key, payload);
+                            }
+                        }
+                    }
+                }
+            }
+            RtmpEvent::StreamClosed => self.release_rtmp(id, r),
+            RtmpEvent::Close { .. } => return false,
+        }
+        true
+    }
+
+    /// The demuxer knows the tracks: (re)create the path's stream.
+    fn start_rtmp_publish(
+        &mut self,
+        id: Id,
+        r: &mut RtmpConn,
+        desc: Arc<StreamDescription>,
+        now: Instant,
+    ) -> Result<(), PathError> {
+        let Some(p) = r.publishing.as_mut() else {
+            return Ok(());
+        };
+        if let Some(old) = p.stream.take() {
+            self.unpublish(old);
+        }
+        let pid = self.next_id();
+        let stream = Stream::new(
+            p.path.clone(),
+            id,
+            pid,
+            desc.clone(),
+            self.settings.write_queue_size,
+            self.clock,
+            crate::random_seed(),
+        );
+        let sid = self.streams.insert(stream);
+        match self.paths.publish(&p.path, pid, sid) {
+            Ok(outcome) => {
+                if let Some((_, old)) = outcome.replaced {
+                    self.end_stream(old, Some("publisher was replaced"));
+                }
+            }
+            Err(e) => {
+                self.streams.remove(sid);
+                return Err(e);
+            }
+        }
+        p.stream = Some(sid);
+        r.core.log_publishing(&tracks_text(&desc));
+        self.stream_published(sid, now);
+        Ok(())
+    }
+
+    fn start_rtmp_play(&mut self, id: Id, r: &mut RtmpConn, path: String) {
+        let sid = match self.paths.add_reader(&path) {
+            Ok(s) => s,
+            Err(e) => return r.core.answer_play(Err(e)),
+        };
+        let Some(stream) = self.streams.get_mut(sid) else {
+            self.paths.remove_reader(&path);
+            return r.core.answer_play(Err(PathError::NoOnePublishing(path)));
+        };
+        let player = match RtmpPlayer::start(&mut r.core, &path, &stream.description) {
+            Ok(p) => p,
+            Err(_) => {
+                self.paths.remove_reader(&path);
+                return;
+            }
+        };
+        let cursor = stream.ring.join();
+        stream.readers.push(id);
+        r.playing = Some(Playing {
+            stream: sid,
+            path,
+            player,
+            cursor,
+            lagging: false,
+        });
+        self.mark_reader(id);
+    }
+
+    /// Releases the path held as publisher or reader.
+    pub(crate) fn release_rtmp(&mut self, id: Id, r: &mut RtmpConn) {
+        if let Some(p) = r.publishing.take() {
+            if let Some(sid) = p.stream {
+                self.unpublish(sid);
+            }
+        }
+        if let Some(p) = r.playing.take() {
+            if let Some(s) = self.streams.get_mut(p.stream) {
+                s.readers.retain(|x| *x != id);
+            }
+            self.paths.remove_reader(&p.path);
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! `pathDefaults` and `paths`: every path key checked against MediaMTX's, entry names validated
+//! as MediaMTX does (exact names, `~` regular expressions, `all` / `all_others`), the keys weir
+//! implements turned into [`PathConf`]s.
+
+use super::source::Source;
+use super::yaml::Yaml;
+use super::ConfigError;
+use std::collections::BTreeMap;
+use weir_core::media::PathConf;
+
+/// Path keys weir implements.
+const IMPLEMENTED_PATH: &[&str] = &["source", "overridePublisher", "maxReaders"];
+
+/// Names that all mean "every path": MediaMTX refuses more than one of them.
+const CATCH_ALL_ALIASES: &[&str] = &["all", "all_others", "~^.*$"];
+
+/// The path entries of the file (or of the defaults if it has none), in name order, and the
+/// path keys set to values weir does not implement yet.
+pub(crate) fn load(
+    src: &Source,
+    defaults: &BTreeMap<String, Yaml>,
+    user: &BTreeMap<String, Yaml>,
+) -> Result<(Vec<PathConf>, Vec<String>), ConfigError> {
+    let path_defaults = defaults
+        .get("pathDefaults")
+        .and_then(Yaml::as_map)
+        .unwrap_or_default();
+    let mut user_defaults = path_defaults.clone();
+    let mut warnings = Vec::new();
+    let mut from_defaults = BTreeMap::new();
+    if let Some(v) = user.get("pathDefaults") {
+        let m = v
+            .as_map()
+            .ok_or_else(|| src.err(&["pathDefaults"], "expected a map"))?;
+        for (k, v) in m {
+            check_key(
+                src,
+                &path_defaults,
+                &["pathDefaults", &k],
+                &v,
+                &mut warnings,
+            )?;
+            from_defaults.insert(k.clone(), ());
+            user_defaults.insert(k, v);
+        }
+    }
+    let paths = user
+        .get("paths")
+        .or_else(|| defaults.get("paths"))
+        .cloned()
+        .unwrap_or(Yaml::Null);
+    let paths = paths
+        .as_map()
+        .ok_or_else(|| src.err(&["paths"], "expected a map of path names"))?;
+    let mut catch_all: Option<&str> = None;
+    let mut out = Vec::new();
+    for (name, entry) in &paths {
+        let at = ["paths", name.as_str()];
+        let entry = entry
+            .as_map()
+            .ok_or_else(|| src.err(&at, "expected a map of path settings"))?;
+        if let Some(alias) = CATCH_ALL_ALIASES.iter().find(|a| **a == name) {
+            if let Some(first) = catch_all {
+                let first_at = src
+                    .locate(&["paths", first])
+                    .map(|l| format!(" ({l})"))
+                    .unwrap_or_default();
+                let what = format!(
+                    "'{first}'{first_at} and '{alias}' are aliases (all_others, all and '~^.*$'): \
+                     keep one"
+                );
+                return Err(src.err(&at, &what));
+            }
+            catch_all = Some(alias);
+        }
+        let mut merged = user_defaults.clone();
+        for (k, v) in &entry {
+            check_key(src, &path_defaults, &["paths", name, k], v, &mut warnings)?;
+            merged.insert(k.clone(), v.clone());
+        }
+        // Where a merged value was written: the entry, else `pathDefaults`.
+        let origin = |k: &'static str| -> Vec<&str> {
+            if entry.contains_key(k) || !from_defaults.contains_key(k) {
+                vec!["paths", name.as_str(), k]
+            } else {
+                vec!["pathDefaults", k]
+            }
+        };
+        let source = match merged.get("source") {
+            Some(Yaml::Str(s)) => s.clone(),
+            None | Some(Yaml::Null) => "publisher".into(),
+            Some(other) => {
+                let what = format!("expected a string, got {}", other.type_name());
+                return Err(src.err(&origin("source"), &what));
+            }
+        };
+        if source != "publisher" {
+            warnings.push(format!("paths.{name}.source ('{source}')"));
+        }
+        let override_publisher = match merged.get("overridePublisher") {
+            Some(Yaml::Bool(b)) => *b,
+            None => true,
+            Some(other) => {
+                let what = format!("expected a boolean, got {}", other.type_name());
+                return Err(src.err(&origin("overridePublisher"), &what));
+            }
+        };
+        let max_readers = match merged.get("maxReaders") {
+            None => 0,
+            Some(Yaml::Int(i)) if (0..=i64::from(u32::MAX)).contains(i) => *i as u32,
+            Some(other) => {
+                let what = format!("expected a count, got {other:?}");
+                return Err(src.err(&origin("maxReaders"), &what));
+            }
+        };
+        let conf = PathConf {
+            name: name.clone(),
+            source,
+            override_publisher,
+            max_readers,
+        };
+        conf.check_name().map_err(|e| src.err(&at, &e))?;
+        out.push(conf);
+    }
+    Ok((out, warnings))
+}
+
+/// Checks that `path`'s last element is a MediaMTX path key; notes it when it is not
+/// implemented and set to a non-default value.
+fn check_key(
+    src: &Source,
+    path_defaults: &BTreeMap<String, Yaml>,
+    path: &[&str],
+    v: &Yaml,
+    warnings: &mut Vec<String>,
+) -> Result<(), ConfigError> {
+    let k = path.last().copied().unwrap_or_default();
+    match path_defaults.get(k) {
+        None => Err(src.err(path, "not a MediaMTX path configuration key")),
+        Some(d) if !IMPLEMENTED_PATH.contains(&k) && d != v => {
+            warnings.push(path.join("."));
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
