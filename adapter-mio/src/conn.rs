@@ -55,6 +55,12 @@ pub(crate) struct Conn {
     pub stalled_since: Option<Instant>,
     /// When the state machine next needs `handle_timeout`.
     pub deadline: Option<Instant>,
+    /// Set once the connection is closing: its output drains, then the write side is shut
+    /// and input is discarded until the peer closes or this deadline passes (closing a socket
+    /// with unread input would reset the connection and lose the last answer).
+    pub lingering: Option<Instant>,
+    /// Whether the write side was shut down.
+    pub write_shut: bool,
     pub proto: Proto,
 }
 
@@ -70,6 +76,8 @@ impl Conn {
             chunk_pos: 0,
             stalled_since: None,
             deadline: None,
+            lingering: None,
+            write_shut: false,
             proto,
         }
     }
@@ -170,5 +178,28 @@ impl Conn {
             }
         }
         Ok(())
+    }
+
+    /// For a lingering connection: sends what is left, shuts the write side once everything
+    /// went out, and discards input. True when the connection can be dropped (the peer closed,
+    /// or the socket failed).
+    pub fn linger(&mut self, now: Instant) -> bool {
+        if self.flush(now).is_err() {
+            return true;
+        }
+        if self.pending_out() == 0 && !self.write_shut {
+            self.write_shut = true;
+            let _ = self.sock.shutdown(std::net::Shutdown::Write);
+        }
+        let mut sink = [0u8; 4096];
+        loop {
+            match self.sock.read(&mut sink) {
+                Ok(0) => return self.write_shut,
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return true,
+            }
+        }
     }
 }

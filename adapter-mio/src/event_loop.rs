@@ -34,6 +34,8 @@ pub(crate) const READ_BATCH: usize = 64;
 pub(crate) const MAX_PENDING_OUT: usize = 512 * 1024;
 /// Preallocated output buffer per connection.
 const OUT_CAPACITY: usize = MAX_PENDING_OUT + 128 * 1024;
+/// How long a closed connection may linger to deliver its last bytes and see the peer close.
+const LINGER: Duration = Duration::from_secs(2);
 /// How often timers without their own deadline (UDP activity, idle muxers) are checked.
 const HOUSEKEEPING: Duration = Duration::from_millis(500);
 
@@ -262,6 +264,14 @@ impl Loop {
         let Some(mut c) = self.conns.take(id) else {
             return;
         };
+        if let Some(deadline) = c.lingering {
+            if c.linger(now) || now >= deadline {
+                self.drop_conn(id, c);
+            } else {
+                self.conns.put_back(id, c);
+            }
+            return;
+        }
         let mut open = true;
         if writable {
             open = self.write_out(id, &mut c, now);
@@ -347,8 +357,9 @@ impl Loop {
         self.close(id, c, now);
     }
 
+    /// Releases what the connection held and lets it linger until its last bytes are out
+    /// and the peer has closed (at most [`LINGER`]).
     fn close(&mut self, id: Id, mut c: Conn, now: Instant) {
-        let _ = c.flush(now);
         let mut proto = std::mem::replace(&mut c.proto, Proto::Placeholder);
         match &mut proto {
             Proto::Rtsp(r) => self.release_rtsp(id, r),
@@ -356,8 +367,18 @@ impl Loop {
             Proto::Http(h) => self.release_http(h),
             Proto::Placeholder => {}
         }
+        drop(proto);
+        c.lingering = Some(now + LINGER);
+        if c.linger(now) {
+            self.drop_conn(id, c);
+        } else {
+            self.conns.put_back(id, c);
+        }
+    }
+
+    /// Forgets a connection for good.
+    fn drop_conn(&mut self, id: Id, mut c: Conn) {
         let _ = self.poll.registry().deregister(&mut c.sock);
-        let _ = c.sock.shutdown(std::net::Shutdown::Write);
         self.conns.remove(id);
     }
 
@@ -366,6 +387,10 @@ impl Loop {
         let Some(mut c) = self.conns.take(id) else {
             return;
         };
+        if c.lingering.is_some() {
+            self.conns.put_back(id, c);
+            return;
+        }
         if let Some(reason) = reason {
             match &mut c.proto {
                 Proto::Rtsp(r) => r.core.terminate(reason),
@@ -429,6 +454,9 @@ impl Loop {
         let Some(c) = self.conns.get_mut(rid) else {
             return;
         };
+        if c.lingering.is_some() {
+            return;
+        }
         Self::refill_with(&self.streams, self.rtsp.as_ref(), c);
         if c.flush(now).is_err() {
             self.kick(rid, Some("write error"));
@@ -528,6 +556,14 @@ impl Loop {
             let Some(c) = self.conns.get_mut(id) else {
                 continue;
             };
+            if let Some(deadline) = c.lingering {
+                if now >= deadline {
+                    if let Some(c) = self.conns.take(id) {
+                        self.drop_conn(id, c);
+                    }
+                }
+                continue;
+            }
             let mut due = c.deadline.is_some_and(|d| d <= now);
             if let Proto::Rtsp(r) = &mut c.proto {
                 if let Some(t) = r.udp_activity {

@@ -120,7 +120,7 @@ impl Loop {
             if open && h.core.wants_input() && c.inbuf.pending() > 0 {
                 let before = c.inbuf.pending();
                 h.core.handle_input(now, c.inbuf.buf());
-                progressed |= c.inbuf.pending() != before;
+                progressed |= c.inbuf.pending() != before || h.core.is_closing();
             }
             if !progressed {
                 break;

@@ -106,7 +106,8 @@ impl Loop {
             if open && !r.core.is_waiting() && !r.core.is_closing() && c.inbuf.pending() > 0 {
                 let before = c.inbuf.pending();
                 r.core.handle_input(now, c.inbuf.buf());
-                progressed |= c.inbuf.pending() != before || r.core.is_waiting();
+                progressed |=
+                    c.inbuf.pending() != before || r.core.is_waiting() || r.core.is_closing();
             }
             if !progressed {
                 break;

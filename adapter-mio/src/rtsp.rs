@@ -125,7 +125,9 @@ impl Loop {
             if open && !r.core.is_waiting() && !r.core.is_closing() && c.inbuf.pending() > 0 {
                 let before = c.inbuf.pending();
                 r.core.handle_input(now, c.inbuf.buf());
-                progressed |= c.inbuf.pending() != before || r.core.is_waiting();
+                // An error answer leaves the input unconsumed: closing is progress too.
+                progressed |=
+                    c.inbuf.pending() != before || r.core.is_waiting() || r.core.is_closing();
             }
             if !progressed {
                 break;

@@ -61,7 +61,7 @@ fn bad_config_is_rejected_naming_key_and_line() {
         ("paths:\n  'bad name':\n", "bad name"),
         (
             "paths:\n  cam:\n    sourceTypo: x\n",
-            "'sourceTypo' (line 3)",
+            "'paths.cam.sourceTypo' (line 3)",
         ),
     ];
     for (i, (yaml, want)) in cases.iter().enumerate() {
