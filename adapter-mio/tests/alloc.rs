@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use weir_core::codec::annexb::split_annexb;
 use weir_core::codec::h264::H264Packetizer;
-use weir_core::codec::{AccessUnit, Packetizer};
+use weir_core::codec::AccessUnit;
 use weir_core::media::PathConf;
 use weir_core::rtmp::chunk::{ChunkDecoder, ChunkEncoder, ChunkLimits};
 use weir_core::rtmp::Amf0Value;
@@ -125,8 +125,9 @@ fn stream() -> (String, Vec<Vec<u8>>) {
     let mut p = H264Packetizer::new(96, Ssrc(0x0bad_cafe), SeqNo(1), 1200);
     let mut frames = Vec::new();
     let mut ts = 0u32;
-    // One GOP of the file repeated (an IDR every 4 pictures): ~120 s of packets.
-    for _ in 0..750 {
+    // The file's pictures repeated (an IDR every 4 pictures): 40,000 packets, 8 s at the
+    // publisher's pace — enough for warm-up and the measured window.
+    while frames.len() < 40_000 {
         for pic in &pictures {
             let key = pic.iter().any(|n| n[0] & 0x1f == 5);
             let mut out = Vec::new();
@@ -343,7 +344,7 @@ fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while !cond() {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(500));
     }
 }
 
@@ -417,7 +418,16 @@ fn steady_state_loop_allocates_nothing() {
     let allocs0 = ALLOCATIONS.load(Ordering::Relaxed);
     MEASURING.store(true, Ordering::Relaxed);
     wait_until("10,000 more packets", || {
-        sent.load(Ordering::Relaxed) >= sent0 + MEASURED_PACKETS
+        let n = sent.load(Ordering::Relaxed);
+        if n < sent0 + MEASURED_PACKETS {
+            eprintln!(
+                "sent {n} (from {sent0}), readers {:?} {:?}, allocations so far {}",
+                load(&rtsp_frames),
+                load(&rtmp_videos),
+                ALLOCATIONS.load(Ordering::Relaxed) - allocs0
+            );
+        }
+        n >= sent0 + MEASURED_PACKETS
     });
     // Let the loop forward what was sent in the window.
     let target = sent0 + MEASURED_PACKETS;

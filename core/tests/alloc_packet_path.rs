@@ -24,8 +24,6 @@ use weir_core::arena::Arena;
 use weir_core::codec::annexb::split_annexb;
 use weir_core::codec::h264::H264Packetizer;
 use weir_core::codec::AccessUnit;
-#[allow(unused_imports)]
-use weir_core::codec::Packetizer as _;
 use weir_core::flv::FlvMuxer;
 use weir_core::media::{Cursor, Ring, StreamDescription, StreamIngest, StreamItem, WallClock};
 use weir_core::rtmp::chunk::ChunkEncoder;
