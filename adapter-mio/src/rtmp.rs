@@ -29,7 +29,6 @@ pub(crate) struct Playing {
     pub path: String,
     pub player: RtmpPlayer,
     pub cursor: Cursor,
-    pub lagging: bool,
 }
 
 /// The RTMP state of a connection.
@@ -64,8 +63,7 @@ impl RtmpConn {
                 }
             });
             self.core.poll_transmit(out);
-            if outcome.lost > 0 && !p.lagging {
-                p.lagging = true;
+            if outcome.lag_started {
                 tracing::warn!(
                     "{} reader is too slow, discarding {} units and resuming at the next key frame",
                     self.core.log_prefix(),
@@ -74,9 +72,6 @@ impl RtmpConn {
             }
             if outcome.read == 0 {
                 return;
-            }
-            if outcome.lost == 0 {
-                p.lagging = false;
             }
         }
     }
@@ -240,7 +235,6 @@ impl Loop {
             path,
             player,
             cursor,
-            lagging: false,
         });
         self.mark_reader(id);
     }

@@ -19,7 +19,6 @@ use weir_core::rtsp::server::{
 pub(crate) struct Playing {
     pub cursor: Cursor,
     pub routes: ReaderRoutes,
-    pub lagging: bool,
 }
 
 /// The stream a session reads.
@@ -82,8 +81,7 @@ impl RtspConn {
                     });
                 }
             });
-            if outcome.lost > 0 && !p.lagging {
-                p.lagging = true;
+            if outcome.lag_started {
                 let id = self.core.session().map(|s| s.log_id()).unwrap_or_default();
                 tracing::warn!(
                     "[RTSP] [session {id}] reader is too slow, discarding {} units and resuming at the next key frame",
@@ -92,9 +90,6 @@ impl RtspConn {
             }
             if outcome.read == 0 {
                 return;
-            }
-            if outcome.lost == 0 {
-                p.lagging = false;
             }
         }
     }
@@ -272,11 +267,7 @@ impl Loop {
                 r.udp_routes.push(rtcp);
             }
         }
-        rd.playing = Some(Playing {
-            cursor,
-            routes,
-            lagging: false,
-        });
+        rd.playing = Some(Playing { cursor, routes });
         if multicast && !rd.multicast {
             rd.multicast = true;
             let (sid, path) = (rd.stream, rd.path.clone());

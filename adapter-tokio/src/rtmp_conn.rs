@@ -30,7 +30,6 @@ struct Playing {
     player: RtmpPlayer,
     cursor: Cursor,
     seq_rx: watch::Receiver<u64>,
-    lagging: bool,
 }
 
 struct Conn {
@@ -240,7 +239,6 @@ impl Conn {
             player,
             cursor,
             seq_rx,
-            lagging: false,
         });
     }
 
@@ -253,8 +251,7 @@ impl Conn {
         loop {
             self.batch.clear();
             let outcome = p.stream.read(&mut p.cursor, READ_BATCH, &mut self.batch);
-            if outcome.lost > 0 && !p.lagging {
-                p.lagging = true;
+            if outcome.lag_started {
                 tracing::warn!(
                     "{} reader is too slow, discarding {} units and resuming at the next key frame",
                     self.core.log_prefix(),
@@ -263,9 +260,6 @@ impl Conn {
             }
             if self.batch.is_empty() {
                 return;
-            }
-            if outcome.lost == 0 {
-                p.lagging = false;
             }
             for item in &self.batch {
                 if let StreamItem::Unit(u) = item {

@@ -32,7 +32,6 @@ struct Playing {
     cursor: Cursor,
     routes: ReaderRoutes,
     seq_rx: watch::Receiver<u64>,
-    lagging: bool,
 }
 
 struct Publishing {
@@ -302,7 +301,6 @@ impl Conn {
             cursor,
             routes,
             seq_rx,
-            lagging: false,
         });
         if multicast && !r.multicast {
             r.multicast = true;
@@ -355,8 +353,7 @@ impl Conn {
         loop {
             self.batch.clear();
             let outcome = r.stream.read(&mut p.cursor, READ_BATCH, &mut self.batch);
-            if outcome.lost > 0 && !p.lagging {
-                p.lagging = true;
+            if outcome.lag_started {
                 let id = self
                     .core
                     .session()
@@ -369,9 +366,6 @@ impl Conn {
             }
             if self.batch.is_empty() {
                 return Ok(());
-            }
-            if outcome.lost == 0 {
-                p.lagging = false;
             }
             // TCP: one vectored write for the whole batch.
             self.headers.clear();

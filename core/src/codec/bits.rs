@@ -159,11 +159,9 @@ impl BitWriter {
     }
 }
 
-/// [`nal_to_rbsp`] of at most the first 64 bytes, on the stack (slice headers, parsed for
-/// every picture, must not allocate).
-pub(crate) fn nal_prefix_to_rbsp(nal: &[u8]) -> smallvec::SmallVec<[u8; 64]> {
-    let nal = &nal[..nal.len().min(64)];
-    let mut out = smallvec::SmallVec::new();
+/// Hands the bytes of `nal` to `push` without its emulation-prevention bytes
+/// (`00 00 03` → `00 00`).
+fn unescape(nal: &[u8], mut push: impl FnMut(u8)) {
     let mut zeros = 0usize;
     for &b in nal {
         if zeros >= 2 && b == 3 {
@@ -171,8 +169,15 @@ pub(crate) fn nal_prefix_to_rbsp(nal: &[u8]) -> smallvec::SmallVec<[u8; 64]> {
             continue;
         }
         zeros = if b == 0 { zeros + 1 } else { 0 };
-        out.push(b);
+        push(b);
     }
+}
+
+/// [`nal_to_rbsp`] of at most the first 64 bytes, on the stack (slice headers, parsed for
+/// every picture, must not allocate).
+pub(crate) fn nal_prefix_to_rbsp(nal: &[u8]) -> smallvec::SmallVec<[u8; 64]> {
+    let mut out = smallvec::SmallVec::new();
+    unescape(&nal[..nal.len().min(64)], |b| out.push(b));
     out
 }
 
@@ -181,15 +186,7 @@ pub(crate) fn nal_prefix_to_rbsp(nal: &[u8]) -> smallvec::SmallVec<[u8; 64]> {
 pub(crate) fn nal_to_rbsp(nal: &[u8], limit: usize) -> Vec<u8> {
     let nal = &nal[..nal.len().min(limit)];
     let mut out = Vec::with_capacity(nal.len());
-    let mut zeros = 0usize;
-    for &b in nal {
-        if zeros >= 2 && b == 3 {
-            zeros = 0;
-            continue;
-        }
-        zeros = if b == 0 { zeros + 1 } else { 0 };
-        out.push(b);
-    }
+    unescape(nal, |b| out.push(b));
     out
 }
 

@@ -32,10 +32,20 @@ impl NaluList {
         self.size
     }
 
-    /// Moves the collected NAL units to the end of `out`, keeping this list's storage.
-    pub(crate) fn drain_into(&mut self, out: &mut SmallVec<[Bytes; 4]>) {
+    /// Ends the access unit into `out` (appended), keeping this list's storage: the key flag
+    /// (`is_key` of any NAL unit), `None` when nothing was collected.
+    pub(crate) fn finish_into(
+        &mut self,
+        out: &mut SmallVec<[Bytes; 4]>,
+        is_key: impl Fn(&[u8]) -> bool,
+    ) -> Option<bool> {
         self.size = 0;
+        let start = out.len();
         out.extend(self.nalus.drain(..));
+        if out.len() == start {
+            return None;
+        }
+        Some(out[start..].iter().any(|n| is_key(n)))
     }
 
     /// Takes the collected NAL units, leaving the list empty.

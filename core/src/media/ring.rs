@@ -28,6 +28,8 @@ pub struct Cursor {
     next: u64,
     /// True while the reader waits for a key item (after joining or after losing items).
     waiting_key: bool,
+    /// True from a read that lost items until a read that lost none (one lag episode).
+    lagging: bool,
 }
 
 /// What [`Ring::read`] did.
@@ -37,6 +39,9 @@ pub struct ReadOutcome {
     pub read: usize,
     /// Items the reader lost because it fell behind the ring (0 when it kept up).
     pub lost: u64,
+    /// This read began a lag episode (the first loss since the reader last kept up): the one
+    /// read of the episode to log.
+    pub lag_started: bool,
 }
 
 impl Ring {
@@ -97,10 +102,12 @@ impl Ring {
             Some(&k) => Cursor {
                 next: k,
                 waiting_key: false,
+                lagging: false,
             },
             None => Cursor {
                 next: self.end_seq(),
                 waiting_key: true,
+                lagging: false,
             },
         }
     }
@@ -121,6 +128,8 @@ impl Ring {
         let mut outcome = ReadOutcome::default();
         if cursor.next < self.first_seq {
             outcome.lost = self.first_seq - cursor.next;
+            outcome.lag_started = !cursor.lagging;
+            cursor.lagging = true;
             cursor.next = self.first_seq;
             cursor.waiting_key = true;
         }
@@ -140,6 +149,9 @@ impl Ring {
         let n = self.items.len().saturating_sub(start).min(max);
         self.items.range(start..start + n).for_each(&mut f);
         cursor.next += n as u64;
+        if n > 0 && outcome.lost == 0 {
+            cursor.lagging = false;
+        }
         outcome.read = n;
         outcome
     }
@@ -277,11 +289,37 @@ mod tests {
         let mut c = Cursor {
             next: 0,
             waiting_key: false,
+            lagging: false,
         };
         let mut out = Vec::new();
         assert_eq!(r.read(&mut c, 2, &mut out).read, 2);
         assert_eq!(r.read(&mut c, 10, &mut out).read, 3);
         assert_eq!(pts(&out), vec![0, 1, 2, 3, 4]);
         assert!(!r.has_items_for(&c));
+    }
+
+    #[test]
+    fn a_lag_episode_is_reported_once() {
+        let mut r = Ring::new(4, 1);
+        r.push(unit(0, true));
+        let mut c = r.join();
+        for n in 1..10 {
+            r.push(unit(n, n % 2 == 0));
+        }
+        let mut out = Vec::new();
+        let first = r.read(&mut c, 1, &mut out);
+        assert!(first.lost > 0 && first.lag_started);
+        // Still behind, losing again before catching up: the same episode.
+        for n in 10..20 {
+            r.push(unit(n, n % 2 == 0));
+        }
+        let again = r.read(&mut c, 1, &mut out);
+        assert!(again.lost > 0 && !again.lag_started);
+        // Caught up: a later loss is a new episode.
+        while r.read(&mut c, 8, &mut out).read > 0 {}
+        for n in 20..30 {
+            r.push(unit(n, n % 2 == 0));
+        }
+        assert!(r.read(&mut c, 1, &mut out).lag_started);
     }
 }

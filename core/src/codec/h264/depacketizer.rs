@@ -144,15 +144,8 @@ impl Depacketizer for H264Depacketizer {
 
     fn finish_into(&mut self, out: &mut SmallVec<[Bytes; 4]>) -> Option<bool> {
         self.fragment.abort();
-        let start = out.len();
-        self.nalus.drain_into(out);
-        if out.len() == start {
-            return None;
-        }
-        Some(
-            out[start..]
-                .iter()
-                .any(|n| n.first().is_some_and(|h| h & 0x1f == NAL_IDR)),
-        )
+        self.nalus.finish_into(out, |n: &[u8]| {
+            n.first().is_some_and(|h| h & 0x1f == NAL_IDR)
+        })
     }
 }

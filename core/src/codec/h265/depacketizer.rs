@@ -161,11 +161,6 @@ impl Depacketizer for H265Depacketizer {
 
     fn finish_into(&mut self, out: &mut SmallVec<[Bytes; 4]>) -> Option<bool> {
         self.fragment.abort();
-        let start = out.len();
-        self.nalus.drain_into(out);
-        if out.len() == start {
-            return None;
-        }
-        Some(out[start..].iter().any(|n| is_key_nalu(n)))
+        self.nalus.finish_into(out, is_key_nalu)
     }
 }
