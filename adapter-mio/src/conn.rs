@@ -23,6 +23,8 @@ pub(crate) enum Proto {
     Rtmp(Box<RtmpConn>),
     /// HTTP (HLS).
     Http(Box<HttpConn>),
+    /// An outgoing RTSP connection reading a path's source.
+    Source(Box<crate::source::SourceConn>),
     /// Stands in while the protocol state is lent to the loop.
     Placeholder,
 }
@@ -97,7 +99,12 @@ impl Conn {
         match r {
             Ok(0) => Read1::Eof,
             Ok(_) => Read1::Data,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Read1::WouldBlock,
+            Err(e)
+                if e.kind() == io::ErrorKind::WouldBlock
+                    || e.kind() == io::ErrorKind::NotConnected =>
+            {
+                Read1::WouldBlock
+            }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => Read1::Data,
             Err(e) => Read1::Failed(e),
         }
@@ -115,7 +122,13 @@ impl Conn {
             match self.sock.write(&self.out[self.out_pos..]) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => self.out_pos += n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                // A connection still being established takes nothing yet.
+                Err(e)
+                    if e.kind() == io::ErrorKind::WouldBlock
+                        || e.kind() == io::ErrorKind::NotConnected =>
+                {
+                    break
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }

@@ -73,6 +73,8 @@ pub(crate) struct Loop {
     pub kicked: Vec<(Id, Option<&'static str>)>,
     pub shutdown: Arc<AtomicBool>,
     pub waker: Arc<Waker>,
+    /// Paths pulling from another server.
+    pub sources: Vec<crate::source::StaticSource>,
     next_id: u64,
 }
 
@@ -89,9 +91,24 @@ impl Loop {
         shutdown: Arc<AtomicBool>,
         waker: Arc<Waker>,
     ) -> Loop {
+        let paths = PathManager::new(settings.paths.clone());
+        let now = Instant::now();
+        let sources = paths
+            .static_sources()
+            .into_iter()
+            .filter_map(|(path, url)| {
+                Some(crate::source::StaticSource {
+                    path,
+                    url: weir_core::rtsp::client::SourceUrl::parse(&url)?,
+                    conn: None,
+                    retry_at: Some(now),
+                })
+            })
+            .collect();
         Loop {
             poll,
-            paths: PathManager::new(settings.paths.clone()),
+            paths,
+            sources,
             settings,
             clock,
             streams: Slab::with_capacity(64),
@@ -119,6 +136,8 @@ impl Loop {
     /// period ran out).
     pub fn run(mut self, grace: Duration) -> io::Result<()> {
         let mut events = Events::with_capacity(1024);
+        self.start_due_sources(Instant::now());
+        self.settle(Instant::now());
         let mut next_housekeeping = Instant::now() + HOUSEKEEPING;
         let mut stop_by: Option<Instant> = None;
         loop {
@@ -162,6 +181,9 @@ impl Loop {
             if housekeeping {
                 next_housekeeping = now + HOUSEKEEPING;
                 self.conn_timers(now);
+                if stop_by.is_none() {
+                    self.start_due_sources(now);
+                }
             }
             self.hls_timers(now, housekeeping);
             self.settle(now);
@@ -327,6 +349,7 @@ impl Loop {
             Proto::Rtsp(r) => r.core.handle_close(reason),
             Proto::Rtmp(r) => r.core.handle_close(reason),
             Proto::Http(h) => h.core.handle_close(reason),
+            Proto::Source(s) => s.core.handle_close(reason),
             Proto::Placeholder => {}
         }
     }
@@ -338,6 +361,7 @@ impl Loop {
             Proto::Rtsp(r) => self.drive_rtsp(id, c, r, now),
             Proto::Rtmp(r) => self.drive_rtmp(id, c, r, now),
             Proto::Http(h) => self.drive_http(id, c, h, now),
+            Proto::Source(s) => self.drive_source(id, c, s, now),
             Proto::Placeholder => true,
         };
         c.proto = proto;
@@ -365,6 +389,7 @@ impl Loop {
             Proto::Rtsp(r) => self.release_rtsp(id, r),
             Proto::Rtmp(r) => self.release_rtmp(id, r),
             Proto::Http(h) => self.release_http(h),
+            Proto::Source(s) => self.release_source(s, now),
             Proto::Placeholder => {}
         }
         drop(proto);
@@ -396,6 +421,7 @@ impl Loop {
                 Proto::Rtsp(r) => r.core.terminate(reason),
                 Proto::Rtmp(r) => r.core.terminate(reason),
                 Proto::Http(h) => h.core.handle_close(reason),
+                Proto::Source(s) => s.core.handle_close(reason),
                 Proto::Placeholder => {}
             }
         }
@@ -486,7 +512,7 @@ impl Loop {
                     r.deliver(stream, out, out_pos);
                 }
             }
-            Proto::Http(_) | Proto::Placeholder => {}
+            Proto::Http(_) | Proto::Source(_) | Proto::Placeholder => {}
         }
     }
 
@@ -582,6 +608,7 @@ impl Loop {
                     Proto::Rtsp(r) => r.core.handle_timeout(now),
                     Proto::Rtmp(r) => r.core.handle_timeout(now),
                     Proto::Http(h) => h.core.handle_timeout(now),
+                    Proto::Source(s) => s.core.handle_timeout(now),
                     Proto::Placeholder => {}
                 }
                 self.kick(id, None);

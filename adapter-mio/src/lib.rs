@@ -58,6 +58,7 @@ mod net;
 mod rtmp;
 mod rtsp;
 mod slab;
+mod source;
 mod stream;
 mod udp;
 

@@ -17,6 +17,7 @@ mod hub;
 mod multicast;
 mod rtmp_conn;
 mod rtsp_conn;
+mod source;
 mod stream;
 mod udp;
 mod writev;
@@ -172,6 +173,12 @@ impl Server {
             udp::spawn_receivers(&hub, &r.hub);
         }
         let mut conns = JoinSet::new();
+        let sources = lock_paths_sources(&hub);
+        for (path, url) in sources {
+            if let Some(url) = weir_core::rtsp::client::SourceUrl::parse(&url) {
+                conns.spawn(source::run(hub.clone(), path, url));
+            }
+        }
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
@@ -225,6 +232,10 @@ impl Server {
         }
         Ok(())
     }
+}
+
+fn lock_paths_sources(hub: &Hub) -> Vec<(String, String)> {
+    hub::lock(&hub.paths).static_sources()
 }
 
 async fn accept_opt(l: Option<&TcpListener>) -> io::Result<(tokio::net::TcpStream, SocketAddr)> {

@@ -73,6 +73,8 @@ pub enum PathError {
     TooManyReaders(String),
     /// The path's stream has no track the reader's protocol can carry.
     NoCompatibleTracks(String),
+    /// The path reads from a source (`source: rtsp://…`): publishers are refused.
+    StaticSource(String),
 }
 
 impl PathError {
@@ -81,7 +83,8 @@ impl PathError {
         match self {
             PathError::InvalidName(_)
             | PathError::AlreadyPublishing(_)
-            | PathError::NoCompatibleTracks(_) => 400,
+            | PathError::NoCompatibleTracks(_)
+            | PathError::StaticSource(_) => 400,
             PathError::NotConfigured(_) | PathError::NoOnePublishing(_) => 404,
             PathError::TooManyReaders(_) => 503,
         }
@@ -98,6 +101,10 @@ impl std::fmt::Display for PathError {
                 write!(f, "someone is already publishing to path '{p}'")
             }
             PathError::TooManyReaders(p) => write!(f, "path '{p}' has too many readers"),
+            PathError::StaticSource(p) => write!(
+                f,
+                "can't publish to path '{p}' since it is assigned to a static source"
+            ),
             PathError::NoCompatibleTracks(p) => {
                 write!(
                     f,
@@ -268,6 +275,9 @@ impl<S: Clone> PathManager<S> {
     /// only after the publish request, such as RTMP; [`Self::publish`] decides for real).
     pub fn can_publish(&self, name: &str) -> Result<(), PathError> {
         let (_, conf) = self.find_conf(name)?;
+        if conf.source != "publisher" {
+            return Err(PathError::StaticSource(name.to_owned()));
+        }
         let busy = self.paths.get(name).is_some_and(|p| p.publisher.is_some());
         if busy && !conf.override_publisher {
             return Err(PathError::AlreadyPublishing(name.to_owned()));
@@ -275,8 +285,43 @@ impl<S: Clone> PathManager<S> {
         Ok(())
     }
 
-    /// Makes `id` the publisher of `name` with `stream`.
+    /// The paths whose entry pulls from another server (`source: rtsp://…`) all the time:
+    /// exact names only (a regular expression names no path until a reader asks), as
+    /// `(path, source URL)`.
+    pub fn static_sources(&self) -> Vec<(String, String)> {
+        self.confs
+            .iter()
+            .filter(|c| !c.is_catch_all() && c.regex_source().is_none())
+            .filter(|c| c.source.starts_with("rtsp://"))
+            .map(|c| (c.name.clone(), c.source.clone()))
+            .collect()
+    }
+
+    /// Makes `id` the publisher of `name` with `stream` (refused on a path whose entry has a
+    /// static source).
     pub fn publish(
+        &mut self,
+        name: &str,
+        id: u64,
+        stream: S,
+    ) -> Result<PublishOutcome<S>, PathError> {
+        if self.find_conf(name)?.1.source != "publisher" {
+            return Err(PathError::StaticSource(name.to_owned()));
+        }
+        self.publish_any(name, id, stream)
+    }
+
+    /// Makes the path's own source (`source: rtsp://…`) its publisher.
+    pub fn publish_source(
+        &mut self,
+        name: &str,
+        id: u64,
+        stream: S,
+    ) -> Result<PublishOutcome<S>, PathError> {
+        self.publish_any(name, id, stream)
+    }
+
+    fn publish_any(
         &mut self,
         name: &str,
         id: u64,

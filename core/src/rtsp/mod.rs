@@ -3,6 +3,7 @@
 pub mod headers;
 pub mod message;
 pub mod method;
+pub mod client;
 pub mod server;
 pub mod status;
 pub mod writer;

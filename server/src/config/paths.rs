@@ -94,9 +94,6 @@ pub(crate) fn load(
                 return Err(src.err(&origin("source"), &what));
             }
         };
-        if source != "publisher" {
-            warnings.push(format!("paths.{name}.source ('{source}')"));
-        }
         let override_publisher = match merged.get("overridePublisher") {
             Some(Yaml::Bool(b)) => *b,
             None => true,
@@ -120,6 +117,23 @@ pub(crate) fn load(
             max_readers,
         };
         conf.check_name().map_err(|e| src.err(&at, &e))?;
+        // Implemented sources: `publisher`, and `rtsp://` pulled all the time on a path with an
+        // exact name. Others (rtsps, rtmp, redirect, on-demand pulls of regex paths) are listed.
+        let exact = !conf.is_catch_all() && conf.regex_source().is_none();
+        if conf.source.starts_with("rtsp://") {
+            if weir_core::rtsp::client::SourceUrl::parse(&conf.source).is_none() {
+                let what = format!("'{}' is not a valid rtsp:// URL", conf.source);
+                return Err(src.err(&origin("source"), &what));
+            }
+            if !exact {
+                warnings.push(format!(
+                    "paths.{name}.source ('{}': pulling for a regular expression or catch-all path needs sourceOnDemand)",
+                    conf.source
+                ));
+            }
+        } else if conf.source != "publisher" {
+            warnings.push(format!("paths.{name}.source ('{}')", conf.source));
+        }
         out.push(conf);
     }
     Ok((out, warnings))

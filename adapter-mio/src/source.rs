@@ -1,0 +1,190 @@
+//! Paths that pull from another server (`source: rtsp://…`): one outgoing connection per
+//! path driving the core's `ClientConnection`; its stream is published when PLAY is answered
+//! and withdrawn when the connection ends; a failed or lost source is retried every 5 s.
+
+use crate::conn::{Conn, Proto};
+use crate::event_loop::{Loop, CONN_BASE};
+use crate::slab::Id;
+use crate::stream::Stream;
+use mio::{Interest, Token};
+use std::net::ToSocketAddrs;
+use std::time::{Duration, Instant};
+use weir_core::rtmp::server::tracks_text;
+use weir_core::rtsp::client::{ClientConfig, ClientConnection, ClientEvent, SourceUrl};
+
+/// How long a failed source waits before the next attempt (as MediaMTX).
+pub(crate) const RETRY: Duration = Duration::from_secs(5);
+
+/// A path's static source.
+pub(crate) struct StaticSource {
+    pub path: String,
+    pub url: SourceUrl,
+    /// The connection, while one is open.
+    pub conn: Option<Id>,
+    /// When to (re)connect, while none is open.
+    pub retry_at: Option<Instant>,
+}
+
+/// The state of a source connection.
+pub(crate) struct SourceConn {
+    pub core: ClientConnection,
+    pub index: usize,
+    pub path: String,
+    pub stream: Option<Id>,
+}
+
+impl Loop {
+    /// Opens the connections of sources whose retry time has come.
+    pub(crate) fn start_due_sources(&mut self, now: Instant) {
+        for i in 0..self.sources.len() {
+            let s = &mut self.sources[i];
+            if s.conn.is_some() || s.retry_at.is_none_or(|t| t > now) {
+                continue;
+            }
+            s.retry_at = None;
+            let (path, url) = (s.path.clone(), s.url.clone());
+            tracing::info!("[path {path}] [RTSP source] started");
+            let addr = (url.host.as_str(), url.port)
+                .to_socket_addrs()
+                .ok()
+                .and_then(|mut a| a.next());
+            let sock = match addr.map(mio::net::TcpStream::connect) {
+                Some(Ok(sock)) => sock,
+                Some(Err(e)) => {
+                    self.source_failed(i, now, &e.to_string());
+                    continue;
+                }
+                None => {
+                    self.source_failed(i, now, &format!("cannot resolve '{}'", url.host));
+                    continue;
+                }
+            };
+            let core = ClientConnection::new(
+                ClientConfig {
+                    read_timeout: self.settings.write_timeout.max(Duration::from_secs(10)),
+                    ..Default::default()
+                },
+                url,
+                now,
+            );
+            let proto = Proto::Source(Box::new(SourceConn {
+                core,
+                index: i,
+                path,
+                stream: None,
+            }));
+            let id = self.conns.insert(Conn::new(sock, proto, 256 * 1024));
+            let token = Token(CONN_BASE + id.index());
+            let registered = match self.conns.get_mut(id) {
+                Some(c) => self.poll.registry().register(
+                    &mut c.sock,
+                    token,
+                    Interest::READABLE | Interest::WRITABLE,
+                ),
+                None => continue,
+            };
+            if let Err(e) = registered {
+                self.conns.remove(id);
+                self.source_failed(i, now, &e.to_string());
+                continue;
+            }
+            self.sources[i].conn = Some(id);
+            self.kick(id, None);
+        }
+    }
+
+    fn source_failed(&mut self, i: usize, now: Instant, why: &str) {
+        let s = &mut self.sources[i];
+        tracing::warn!("[path {}] [RTSP source] ERR: {why}", s.path);
+        s.conn = None;
+        if !self.shutdown.load(std::sync::atomic::Ordering::Acquire) {
+            s.retry_at = Some(now + RETRY);
+        }
+    }
+
+    /// Drains the source connection's outputs; false once it is to be closed.
+    pub(crate) fn drive_source(
+        &mut self,
+        id: Id,
+        c: &mut Conn,
+        s: &mut SourceConn,
+        now: Instant,
+    ) -> bool {
+        let mut open = true;
+        loop {
+            let mut progressed = false;
+            while let Some(ev) = s.core.poll_event() {
+                progressed = true;
+                match ev {
+                    ClientEvent::Ready { description } => {
+                        let pid = self.next_id();
+                        let stream = Stream::new(
+                            s.path.clone(),
+                            id,
+                            pid,
+                            description.clone(),
+                            self.settings.write_queue_size,
+                            self.clock,
+                            crate::random_seed(),
+                        );
+                        let sid = self.streams.insert(stream);
+                        match self.paths.publish_source(&s.path, pid, sid) {
+                            Ok(outcome) => {
+                                if let Some((_, old)) = outcome.replaced {
+                                    self.end_stream(old, Some("publisher was replaced"));
+                                }
+                                s.stream = Some(sid);
+                                tracing::info!(
+                                    "[path {}] [RTSP source] ready: {}",
+                                    s.path,
+                                    tracks_text(&description)
+                                );
+                                self.stream_published(sid, now);
+                            }
+                            Err(e) => {
+                                self.streams.remove(sid);
+                                s.core.handle_close(&e.to_string());
+                            }
+                        }
+                    }
+                    ClientEvent::Rtp { track, packet } => {
+                        if let Some(sid) = s.stream {
+                            self.push_rtp(sid, now, track, packet);
+                        }
+                    }
+                    ClientEvent::Close { reason } => {
+                        tracing::warn!("[path {}] [RTSP source] ERR: {reason}", s.path);
+                        open = false;
+                    }
+                }
+            }
+            if s.core.poll_transmit(&mut c.out) {
+                progressed = true;
+            }
+            if open && !s.core.is_closed() && c.inbuf.pending() > 0 {
+                let before = c.inbuf.pending();
+                s.core.handle_input(now, c.inbuf.buf());
+                progressed |= c.inbuf.pending() != before || s.core.is_closed();
+            }
+            if !progressed {
+                break;
+            }
+        }
+        c.deadline = s.core.poll_timeout();
+        open
+    }
+
+    /// The source connection ended: its stream is withdrawn and a retry is scheduled.
+    pub(crate) fn release_source(&mut self, s: &mut SourceConn, now: Instant) {
+        if let Some(sid) = s.stream.take() {
+            self.unpublish(sid);
+        }
+        let i = s.index;
+        if let Some(src) = self.sources.get_mut(i) {
+            src.conn = None;
+            if !self.shutdown.load(std::sync::atomic::Ordering::Acquire) {
+                src.retry_at = Some(now + RETRY);
+            }
+        }
+    }
+}

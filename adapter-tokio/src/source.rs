@@ -1,0 +1,118 @@
+//! Paths that pull from another server (`source: rtsp://…`): one task per path driving the
+//! core's `ClientConnection`; its stream is published when PLAY is answered and withdrawn when
+//! the connection ends; a failed or lost source is retried every 5 s.
+
+use crate::hub::{lock, Hub};
+use crate::stream::SharedStream;
+use bytes::BytesMut;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use weir_core::rtmp::server::tracks_text;
+use weir_core::rtsp::client::{ClientConfig, ClientConnection, ClientEvent, SourceUrl};
+
+/// How long a failed source waits before the next attempt (as MediaMTX).
+const RETRY: Duration = Duration::from_secs(5);
+
+/// Pulls `url` into `path` until shutdown.
+pub(crate) async fn run(hub: Arc<Hub>, path: String, url: SourceUrl) {
+    let mut shutdown = hub.shutdown_signal();
+    loop {
+        tracing::info!("[path {path}] [RTSP source] started");
+        let result = tokio::select! {
+            r = pull(&hub, &path, url.clone()) => r,
+            _ = shutdown.changed() => return,
+        };
+        if let Err(why) = result {
+            tracing::warn!("[path {path}] [RTSP source] ERR: {why}");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(RETRY) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
+}
+
+/// One connection: returns why it ended.
+async fn pull(hub: &Arc<Hub>, path: &str, url: SourceUrl) -> Result<(), String> {
+    let mut sock = TcpStream::connect((url.host.as_str(), url.port))
+        .await
+        .map_err(|e| e.to_string())?;
+    let _ = sock.set_nodelay(true);
+    let cfg = ClientConfig {
+        read_timeout: hub.settings.write_timeout.max(Duration::from_secs(10)),
+        ..Default::default()
+    };
+    let mut core = ClientConnection::new(cfg, url, Instant::now());
+    let mut stream: Option<Arc<SharedStream>> = None;
+    let mut inbuf = BytesMut::with_capacity(64 * 1024);
+    let mut out = Vec::with_capacity(4096);
+    let result = loop {
+        let mut closed = None;
+        while let Some(ev) = core.poll_event() {
+            match ev {
+                ClientEvent::Ready { description } => {
+                    let id = hub.next_id();
+                    let s = SharedStream::new(
+                        path.to_owned(),
+                        id,
+                        description.clone(),
+                        hub.settings.write_queue_size,
+                        hub.clock,
+                    );
+                    let r = lock(&hub.paths).publish_source(path, id, s.clone());
+                    match r {
+                        Ok(outcome) => {
+                            if let Some((_, old)) = outcome.replaced {
+                                old.close();
+                            }
+                            tracing::info!(
+                                "[path {path}] [RTSP source] ready: {}",
+                                tracks_text(&description)
+                            );
+                            stream = Some(s);
+                        }
+                        Err(e) => core.handle_close(&e.to_string()),
+                    }
+                }
+                ClientEvent::Rtp { track, packet } => {
+                    if let Some(s) = &stream {
+                        s.push_rtp(Instant::now(), track, packet);
+                    }
+                }
+                ClientEvent::Close { reason } => closed = Some(reason),
+            }
+        }
+        if let Some(reason) = closed {
+            break Err(reason);
+        }
+        if core.poll_transmit(&mut out) {
+            let r = tokio::time::timeout(hub.settings.write_timeout, sock.write_all(&out)).await;
+            out.clear();
+            if !matches!(r, Ok(Ok(()))) {
+                core.handle_close("write error or timeout");
+                continue;
+            }
+        }
+        let deadline = core.poll_timeout();
+        tokio::select! {
+            r = sock.read_buf(&mut inbuf) => match r {
+                Ok(0) => core.handle_close("the server closed the connection"),
+                Ok(_) => {
+                    core.handle_input(Instant::now(), &mut inbuf);
+                    if inbuf.capacity() - inbuf.len() < 4096 {
+                        inbuf.reserve(64 * 1024);
+                    }
+                }
+                Err(e) => core.handle_close(&e.to_string()),
+            },
+            _ = crate::rtsp_conn::sleep_until_opt(deadline) => core.handle_timeout(Instant::now()),
+        }
+    };
+    if let Some(s) = stream {
+        lock(&hub.paths).unpublish(&s.path, s.publisher_id);
+        s.close();
+    }
+    result
+}

@@ -1,0 +1,354 @@
+//! The client connection: requests out, responses and interleaved media in.
+
+use super::SourceUrl;
+use crate::media::StreamDescription;
+use crate::rtp::RtpPacket;
+use crate::rtsp::headers::content_base::resolve_control;
+use crate::rtsp::headers::session::SessionHeader;
+use crate::rtsp::message::{self, Limits, Message, Parsed};
+use crate::rtsp::write_request;
+use bytes::{Buf, Bytes, BytesMut};
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The client's settings.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// A server silent for this long (no response, no media) is given up.
+    pub read_timeout: Duration,
+    /// The `User-Agent` header.
+    pub user_agent: &'static str,
+    /// Parser limits for the server's messages.
+    pub limits: Limits,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        ClientConfig {
+            read_timeout: Duration::from_secs(10),
+            user_agent: "weir",
+            limits: Limits {
+                max_body_bytes: 64 * 1024,
+                ..Limits::default()
+            },
+        }
+    }
+}
+
+/// What the connection tells the adapter.
+#[derive(Debug, Clone)]
+pub enum ClientEvent {
+    /// PLAY was answered: media follows, with this description (tracks in the server's SDP
+    /// order; track `n` arrives on interleaved channel `2n`).
+    Ready {
+        /// The stream's tracks.
+        description: Arc<StreamDescription>,
+    },
+    /// An RTP packet of a track.
+    Rtp {
+        /// The track.
+        track: usize,
+        /// The packet.
+        packet: RtpPacket,
+    },
+    /// The connection is over (the adapter closes the socket).
+    Close {
+        /// Why, for the log.
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Options,
+    Describe,
+    Setup(usize),
+    Play,
+    Playing,
+    Closed,
+}
+
+/// One connection to an RTSP server, reading one stream (see the module docs).
+#[derive(Debug)]
+pub struct ClientConnection {
+    cfg: ClientConfig,
+    url: SourceUrl,
+    state: State,
+    cseq: u32,
+    /// The CSeq of the request waiting for its answer.
+    awaiting: Option<u32>,
+    session: Option<String>,
+    keepalive: Duration,
+    next_keepalive: Option<Instant>,
+    base: String,
+    description: Option<Arc<StreamDescription>>,
+    position: u64,
+    last_input: Instant,
+    transmit: Vec<u8>,
+    events: VecDeque<ClientEvent>,
+}
+
+impl ClientConnection {
+    /// A connection to `url` opened at `now`; the first request is queued.
+    pub fn new(cfg: ClientConfig, url: SourceUrl, now: Instant) -> ClientConnection {
+        let base = url.url.clone();
+        let mut c = ClientConnection {
+            cfg,
+            url,
+            state: State::Options,
+            cseq: 0,
+            awaiting: None,
+            session: None,
+            keepalive: Duration::from_secs(30),
+            next_keepalive: None,
+            base,
+            description: None,
+            position: 0,
+            last_input: now,
+            transmit: Vec::with_capacity(1024),
+            events: VecDeque::with_capacity(64),
+        };
+        let url = c.url.url.clone();
+        c.request("OPTIONS", &url, &[]);
+        c
+    }
+
+    /// The URL read (credentials removed).
+    pub fn url(&self) -> &str {
+        &self.url.url
+    }
+
+    /// Whether media is flowing.
+    pub fn is_playing(&self) -> bool {
+        self.state == State::Playing
+    }
+
+    /// Whether the connection is over.
+    pub fn is_closed(&self) -> bool {
+        self.state == State::Closed
+    }
+
+    fn request(&mut self, method: &str, uri: &str, extra: &[(&str, &str)]) {
+        self.cseq += 1;
+        let cseq = self.cseq.to_string();
+        let mut headers: Vec<(&str, &str)> =
+            vec![("CSeq", &cseq), ("User-Agent", self.cfg.user_agent)];
+        let session = self.session.clone();
+        if let Some(s) = &session {
+            headers.push(("Session", s));
+        }
+        headers.extend_from_slice(extra);
+        write_request(&mut self.transmit, method, uri, &headers, &[]);
+        self.awaiting = Some(self.cseq);
+    }
+
+    fn close(&mut self, reason: String) {
+        if self.state != State::Closed {
+            self.state = State::Closed;
+            self.events.push_back(ClientEvent::Close { reason });
+        }
+    }
+
+    /// Feeds bytes from the server; consumed bytes are removed from `buf`.
+    pub fn handle_input(&mut self, now: Instant, buf: &mut BytesMut) {
+        if !buf.is_empty() {
+            self.last_input = now;
+        }
+        while self.state != State::Closed && !buf.is_empty() {
+            let (consumed, frame) = match message::parse(&buf[..], self.position, &self.cfg.limits)
+            {
+                Ok(Parsed::NeedMore { .. }) => return,
+                Err(e) => return self.close(format!("invalid message from the server: {e}")),
+                Ok(Parsed::Done {
+                    message: Message::Interleaved { channel, payload },
+                    consumed,
+                }) => (consumed, Some((channel, consumed - payload.len()))),
+                Ok(Parsed::Done {
+                    message: Message::Response(r),
+                    consumed,
+                }) => {
+                    let status = r.status;
+                    let cseq = r.headers.get("CSeq").and_then(|v| v.trim().parse().ok());
+                    let session = r
+                        .headers
+                        .get("Session")
+                        .and_then(|v| SessionHeader::parse(v).ok())
+                        .map(|s| (s.id.to_owned(), s.timeout));
+                    let base = r.headers.get("Content-Base").map(str::to_owned);
+                    let body = r.body.to_vec();
+                    buf.advance(consumed);
+                    self.position += consumed as u64;
+                    self.on_response(now, status, cseq, session, base, &body);
+                    continue;
+                }
+                Ok(Parsed::Done {
+                    message: Message::Request(_),
+                    consumed,
+                }) => {
+                    // Servers may send requests (ANNOUNCE, GET_PARAMETER); weir does not
+                    // answer them, as most clients.
+                    (consumed, None)
+                }
+            };
+            self.position += consumed as u64;
+            match frame {
+                Some((channel, header)) => {
+                    let mut bytes = buf.split_to(consumed).freeze();
+                    bytes.advance(header);
+                    self.on_frame(channel, bytes);
+                }
+                None => buf.advance(consumed),
+            }
+        }
+    }
+
+    fn on_frame(&mut self, channel: u8, bytes: Bytes) {
+        if self.state != State::Playing || channel % 2 != 0 {
+            return;
+        }
+        let track = usize::from(channel / 2);
+        if self
+            .description
+            .as_ref()
+            .is_none_or(|d| track >= d.tracks.len())
+        {
+            return;
+        }
+        match RtpPacket::parse(bytes) {
+            Ok(packet) => self.events.push_back(ClientEvent::Rtp { track, packet }),
+            Err(e) => tracing::debug!("[RTSP source {}] invalid RTP packet: {e}", self.url.url),
+        }
+    }
+
+    fn on_response(
+        &mut self,
+        now: Instant,
+        status: u16,
+        cseq: Option<u32>,
+        session: Option<(String, Option<u32>)>,
+        base: Option<String>,
+        body: &[u8],
+    ) {
+        if cseq.is_none() || cseq != self.awaiting {
+            return;
+        }
+        self.awaiting = None;
+        if status != 200 {
+            let what = match self.state {
+                State::Options => "OPTIONS",
+                State::Describe => "DESCRIBE",
+                State::Setup(_) => "SETUP",
+                State::Play => "PLAY",
+                State::Playing => return, // a keep-alive may be refused; media decides
+                State::Closed => return,
+            };
+            let hint = if status == 401 {
+                " (authentication is not supported for sources yet)"
+            } else {
+                ""
+            };
+            return self.close(format!("the server answered {what} with {status}{hint}"));
+        }
+        if let Some((id, timeout)) = session {
+            self.session = Some(id);
+            if let Some(t) = timeout.filter(|&t| t >= 2) {
+                self.keepalive = Duration::from_secs(u64::from(t) / 2);
+            }
+        }
+        let url = self.url.url.clone();
+        match self.state {
+            State::Options => {
+                self.state = State::Describe;
+                self.request("DESCRIBE", &url, &[("Accept", "application/sdp")]);
+            }
+            State::Describe => {
+                if let Some(b) = base {
+                    self.base = b;
+                }
+                let desc = match StreamDescription::from_sdp(body) {
+                    Ok(d) if !d.tracks.is_empty() => d,
+                    Ok(_) => return self.close("the server's SDP has no track".into()),
+                    Err(e) => return self.close(format!("the server's SDP is invalid: {e}")),
+                };
+                self.description = Some(Arc::new(desc));
+                self.setup(0);
+            }
+            State::Setup(i) => self.setup(i + 1),
+            State::Play => {
+                self.state = State::Playing;
+                self.next_keepalive = Some(now + self.keepalive);
+                if let Some(description) = self.description.clone() {
+                    self.events.push_back(ClientEvent::Ready { description });
+                }
+            }
+            State::Playing | State::Closed => {}
+        }
+    }
+
+    /// SETUP of track `i`, or PLAY after the last one.
+    fn setup(&mut self, i: usize) {
+        let Some(desc) = self.description.clone() else {
+            return;
+        };
+        if i >= desc.tracks.len() {
+            self.state = State::Play;
+            let url = self.base.clone();
+            return self.request("PLAY", &url, &[("Range", "npt=0.000-")]);
+        }
+        let control = desc.tracks[i].announced_control.clone().unwrap_or_default();
+        let uri = resolve_control(&self.base, &control);
+        let transport = format!("RTP/AVP/TCP;unicast;interleaved={}-{}", 2 * i, 2 * i + 1);
+        self.state = State::Setup(i);
+        self.request("SETUP", &uri, &[("Transport", &transport)]);
+    }
+
+    /// Appends the bytes to send to `out`. Returns whether anything was appended.
+    pub fn poll_transmit(&mut self, out: &mut Vec<u8>) -> bool {
+        if self.transmit.is_empty() {
+            return false;
+        }
+        out.append(&mut self.transmit);
+        true
+    }
+
+    /// The next event for the adapter.
+    pub fn poll_event(&mut self) -> Option<ClientEvent> {
+        self.events.pop_front()
+    }
+
+    /// When [`ClientConnection::handle_timeout`] is next needed.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.state == State::Closed {
+            return None;
+        }
+        let silence = self.last_input + self.cfg.read_timeout;
+        Some(match self.next_keepalive {
+            Some(k) => k.min(silence),
+            None => silence,
+        })
+    }
+
+    /// Sends the keep-alive when due; gives up on a silent server.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.state == State::Closed {
+            return;
+        }
+        if now >= self.last_input + self.cfg.read_timeout {
+            return self.close("the source timed out".into());
+        }
+        if let Some(k) = self.next_keepalive.filter(|&k| now >= k) {
+            let _ = k;
+            self.next_keepalive = Some(now + self.keepalive);
+            let url = self.base.clone();
+            self.request("OPTIONS", &url, &[]);
+            // A keep-alive's answer is not awaited: media keeps flowing meanwhile.
+            self.awaiting = None;
+        }
+    }
+
+    /// The socket closed or failed.
+    pub fn handle_close(&mut self, reason: &str) {
+        self.close(reason.to_owned());
+    }
+}
