@@ -73,8 +73,12 @@ pub(crate) struct Loop {
     pub kicked: Vec<(Id, Option<&'static str>)>,
     pub shutdown: Arc<AtomicBool>,
     pub waker: Arc<Waker>,
-    /// Paths pulling from another server.
+    /// Paths pulling from another server all the time.
     pub sources: Vec<crate::source::StaticSource>,
+    /// Sources started when read (`sourceOnDemand`).
+    pub ondemand: weir_core::media::OnDemand,
+    /// Requests waiting for their path's on-demand source.
+    pub parked: Vec<(String, Id, crate::ondemand::Parked)>,
     next_id: u64,
 }
 
@@ -109,6 +113,8 @@ impl Loop {
             poll,
             paths,
             sources,
+            ondemand: Default::default(),
+            parked: Vec::new(),
             settings,
             clock,
             streams: Slab::with_capacity(64),
@@ -149,6 +155,9 @@ impl Loop {
             if let Some(d) = stop_by {
                 wake = wake.min(d);
             }
+            if let Some(d) = self.ondemand.poll_timeout() {
+                wake = wake.min(d);
+            }
             let timeout = wake.saturating_duration_since(now);
             if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
                 if e.kind() != io::ErrorKind::Interrupted {
@@ -186,6 +195,12 @@ impl Loop {
                 }
             }
             self.hls_timers(now, housekeeping);
+            if housekeeping {
+                let paths = &self.paths;
+                self.ondemand.check_readers(now, |p| paths.reader_count(p));
+            }
+            self.ondemand.handle_timeout(now);
+            self.run_ondemand_actions(now);
             self.settle(now);
             if let Some(deadline) = stop_by {
                 if self.conns.len() == 0 {

@@ -55,6 +55,7 @@ mod conn;
 mod event_loop;
 mod hls;
 mod net;
+mod ondemand;
 mod rtmp;
 mod rtsp;
 mod slab;

@@ -125,7 +125,19 @@ impl Loop {
                 }
                 r.core.answer_publish(res);
             }
-            RtmpEvent::Play { path, .. } => self.start_rtmp_play(id, r, path),
+            RtmpEvent::Play { path, .. } => {
+                let waiting = !self
+                    .paths
+                    .describe(&path)
+                    .is_ok_and(|s| self.streams.get(s).is_some());
+                if waiting
+                    && self.park_for_source(now, &path, id, crate::ondemand::Parked::RtmpPlay)
+                {
+                    // Answered when the path's on-demand source is ready (or gives up).
+                    return true;
+                }
+                self.start_rtmp_play(id, r, path)
+            }
             RtmpEvent::Metadata(entries) => {
                 if let Some(p) = r.publishing.as_mut() {
                     p.publisher.handle_metadata(&entries);
@@ -212,7 +224,7 @@ impl Loop {
         Ok(())
     }
 
-    fn start_rtmp_play(&mut self, id: Id, r: &mut RtmpConn, path: String) {
+    pub(crate) fn start_rtmp_play(&mut self, id: Id, r: &mut RtmpConn, path: String) {
         let sid = match self.paths.add_reader(&path) {
             Ok(s) => s,
             Err(e) => return r.core.answer_play(Err(e)),

@@ -136,12 +136,13 @@ impl Loop {
     fn on_rtsp_event(&mut self, id: Id, r: &mut RtspConn, ev: Event, now: Instant) -> bool {
         match ev {
             Event::Describe { path, .. } => {
-                let res = self.paths.describe(&path).and_then(|sid| {
-                    self.streams
-                        .get(sid)
-                        .map(|s| s.description.clone())
-                        .ok_or_else(|| PathError::NoOnePublishing(path.clone()))
-                });
+                let res = self.describe_stream(&path);
+                if matches!(res, Err(PathError::NoOnePublishing(_)))
+                    && self.park_for_source(now, &path, id, crate::ondemand::Parked::RtspDescribe)
+                {
+                    // Answered when the path's on-demand source is ready (or gives up).
+                    return true;
+                }
                 r.core.answer_describe(res);
             }
             Event::Announce {
@@ -240,6 +241,19 @@ impl Loop {
             Event::Close { .. } => return false,
         }
         true
+    }
+
+    /// The description of the stream published on `path`.
+    pub(crate) fn describe_stream(
+        &self,
+        path: &str,
+    ) -> Result<Arc<weir_core::media::StreamDescription>, PathError> {
+        self.paths.describe(path).and_then(|sid| {
+            self.streams
+                .get(sid)
+                .map(|s| s.description.clone())
+                .ok_or_else(|| PathError::NoOnePublishing(path.to_owned()))
+        })
     }
 
     fn start_playing(&mut self, id: Id, r: &mut RtspConn) {

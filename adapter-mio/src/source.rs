@@ -28,13 +28,15 @@ pub(crate) struct StaticSource {
 /// The state of a source connection.
 pub(crate) struct SourceConn {
     pub core: ClientConnection,
-    pub index: usize,
+    /// The static source it serves (`None`: an on-demand source).
+    pub index: Option<usize>,
+    pub on_demand: bool,
     pub path: String,
     pub stream: Option<Id>,
 }
 
 impl Loop {
-    /// Opens the connections of sources whose retry time has come.
+    /// Opens the connections of static sources whose retry time has come.
     pub(crate) fn start_due_sources(&mut self, now: Instant) {
         for i in 0..self.sources.len() {
             let s = &mut self.sources[i];
@@ -42,63 +44,88 @@ impl Loop {
                 continue;
             }
             s.retry_at = None;
-            let (path, url) = (s.path.clone(), s.url.clone());
-            tracing::info!("[path {path}] [RTSP source] started");
-            let addr = (url.host.as_str(), url.port)
-                .to_socket_addrs()
-                .ok()
-                .and_then(|mut a| a.next());
-            let sock = match addr.map(mio::net::TcpStream::connect) {
-                Some(Ok(sock)) => sock,
-                Some(Err(e)) => {
-                    self.source_failed(i, now, &e.to_string());
-                    continue;
-                }
-                None => {
-                    self.source_failed(i, now, &format!("cannot resolve '{}'", url.host));
-                    continue;
-                }
-            };
-            let core = ClientConnection::new(
-                ClientConfig {
-                    read_timeout: self.settings.write_timeout.max(Duration::from_secs(10)),
-                    ..Default::default()
-                },
-                url,
-                now,
-            );
-            let proto = Proto::Source(Box::new(SourceConn {
-                core,
-                index: i,
-                path,
-                stream: None,
-            }));
-            let id = self.conns.insert(Conn::new(sock, proto, 256 * 1024));
-            let token = Token(CONN_BASE + id.index());
-            let registered = match self.conns.get_mut(id) {
-                Some(c) => self.poll.registry().register(
-                    &mut c.sock,
-                    token,
-                    Interest::READABLE | Interest::WRITABLE,
-                ),
-                None => continue,
-            };
-            if let Err(e) = registered {
-                self.conns.remove(id);
-                self.source_failed(i, now, &e.to_string());
-                continue;
-            }
-            self.sources[i].conn = Some(id);
-            self.kick(id, None);
+            let (path, url) = (s.path.clone(), s.url.url.clone());
+            self.open_source(now, Some(i), path, &url);
         }
     }
 
-    fn source_failed(&mut self, i: usize, now: Instant, why: &str) {
-        let s = &mut self.sources[i];
-        tracing::warn!("[path {}] [RTSP source] ERR: {why}", s.path);
-        s.conn = None;
-        if !self.shutdown.load(std::sync::atomic::Ordering::Acquire) {
-            s.retry_at = Some(now + RETRY);
+    /// Opens a source connection for `path` (static source `index`, or on demand).
+    pub(crate) fn open_source(
+        &mut self,
+        now: Instant,
+        index: Option<usize>,
+        path: String,
+        url: &str,
+    ) {
+        tracing::info!("[path {path}] [RTSP source] started");
+        let Some(url) = SourceUrl::parse(url) else {
+            return self.source_gone(now, index, &path, &format!("invalid source URL '{url}'"));
+        };
+        let addr = (url.host.as_str(), url.port)
+            .to_socket_addrs()
+            .ok()
+            .and_then(|mut a| a.next());
+        let sock = match addr.map(mio::net::TcpStream::connect) {
+            Some(Ok(sock)) => sock,
+            Some(Err(e)) => return self.source_gone(now, index, &path, &e.to_string()),
+            None => {
+                let why = format!("cannot resolve '{}'", url.host);
+                return self.source_gone(now, index, &path, &why);
+            }
+        };
+        let core = ClientConnection::new(
+            ClientConfig {
+                read_timeout: self.settings.write_timeout.max(Duration::from_secs(10)),
+                ..Default::default()
+            },
+            url,
+            now,
+        );
+        let proto = Proto::Source(Box::new(SourceConn {
+            core,
+            index,
+            on_demand: index.is_none(),
+            path: path.clone(),
+            stream: None,
+        }));
+        let id = self.conns.insert(Conn::new(sock, proto, 256 * 1024));
+        let token = Token(CONN_BASE + id.index());
+        let registered = match self.conns.get_mut(id) {
+            Some(c) => self.poll.registry().register(
+                &mut c.sock,
+                token,
+                Interest::READABLE | Interest::WRITABLE,
+            ),
+            None => return,
+        };
+        if let Err(e) = registered {
+            self.conns.remove(id);
+            return self.source_gone(now, index, &path, &e.to_string());
+        }
+        if let Some(i) = index {
+            self.sources[i].conn = Some(id);
+        }
+        self.kick(id, None);
+    }
+
+    /// A source could not start or ended: static ones are retried, on-demand ones forgotten
+    /// (their waiting readers are refused).
+    fn source_gone(&mut self, now: Instant, index: Option<usize>, path: &str, why: &str) {
+        if !why.is_empty() {
+            tracing::warn!("[path {path}] [RTSP source] ERR: {why}");
+        }
+        match index {
+            Some(i) => {
+                let s = &mut self.sources[i];
+                s.conn = None;
+                if !self.shutdown.load(std::sync::atomic::Ordering::Acquire) {
+                    s.retry_at = Some(now + RETRY);
+                }
+            }
+            None => {
+                self.ondemand.ended(path);
+                self.answer_parked(path, false);
+            }
         }
     }
 
@@ -140,6 +167,10 @@ impl Loop {
                                     tracks_text(&description)
                                 );
                                 self.stream_published(sid, now);
+                                if s.on_demand {
+                                    self.ondemand.ready(now, &s.path);
+                                    self.answer_parked(&s.path.clone(), true);
+                                }
                             }
                             Err(e) => {
                                 self.streams.remove(sid);
@@ -174,17 +205,12 @@ impl Loop {
         open
     }
 
-    /// The source connection ended: its stream is withdrawn and a retry is scheduled.
+    /// The source connection ended: its stream is withdrawn; a static source is retried.
     pub(crate) fn release_source(&mut self, s: &mut SourceConn, now: Instant) {
         if let Some(sid) = s.stream.take() {
             self.unpublish(sid);
         }
-        let i = s.index;
-        if let Some(src) = self.sources.get_mut(i) {
-            src.conn = None;
-            if !self.shutdown.load(std::sync::atomic::Ordering::Acquire) {
-                src.retry_at = Some(now + RETRY);
-            }
-        }
+        let path = s.path.clone();
+        self.source_gone(now, s.index, &path, "");
     }
 }

@@ -53,6 +53,8 @@ pub struct Hub {
     pub(crate) started: Instant,
     next_id: AtomicU64,
     shutdown_tx: watch::Sender<bool>,
+    /// On-demand sources (`sourceOnDemand`).
+    pub(crate) ondemand: Mutex<crate::ondemand::OnDemandHub>,
 }
 
 /// The RTSP server's shared state.
@@ -85,6 +87,7 @@ impl Hub {
             started,
             next_id: AtomicU64::new(1),
             shutdown_tx: watch::channel(false).0,
+            ondemand: Mutex::new(Default::default()),
         })
     }
 

@@ -15,6 +15,7 @@
 mod hls;
 mod hub;
 mod multicast;
+mod ondemand;
 mod rtmp_conn;
 mod rtsp_conn;
 mod source;
@@ -173,6 +174,7 @@ impl Server {
             udp::spawn_receivers(&hub, &r.hub);
         }
         let mut conns = JoinSet::new();
+        conns.spawn(ondemand::run_timers(hub.clone()));
         let sources = lock_paths_sources(&hub);
         for (path, url) in sources {
             if let Some(url) = weir_core::rtsp::client::SourceUrl::parse(&url) {

@@ -40,6 +40,8 @@ struct Conn {
     closed_rx: Option<watch::Receiver<bool>>,
     out: Vec<u8>,
     batch: Vec<StreamItem>,
+    /// A play waiting for its path's on-demand source.
+    waiting: Option<(String, watch::Receiver<crate::ondemand::SourceState>)>,
 }
 
 /// Serves one RTMP connection until it closes.
@@ -60,6 +62,7 @@ pub(crate) async fn run(
         closed_rx: None,
         out: Vec::with_capacity(64 * 1024),
         batch: Vec::with_capacity(READ_BATCH),
+        waiting: None,
     };
     let mut inbuf = BytesMut::with_capacity(64 * 1024);
     loop {
@@ -81,6 +84,7 @@ pub(crate) async fn run(
             },
             _ = crate::rtsp_conn::sleep_until_opt(deadline) => c.core.handle_timeout(Instant::now()),
             _ = crate::rtsp_conn::changed_opt(seq_rx) => c.deliver(),
+            _ = crate::rtsp_conn::changed_opt(c.waiting.as_mut().map(|w| &mut w.1)) => c.source_changed(),
             _ = crate::rtsp_conn::changed_opt(c.closed_rx.as_mut()) => {
                 let why = if c.publishing.is_some() { "publisher was replaced" } else { "source of the path has gone away" };
                 c.core.terminate(why);
@@ -139,7 +143,20 @@ impl Conn {
                 }
                 self.core.answer_publish(r);
             }
-            RtmpEvent::Play { path, .. } => self.start_playing(&path),
+            RtmpEvent::Play { path, .. } => {
+                let published = lock(&self.hub.paths)
+                    .describe(&path)
+                    .is_ok_and(|s| !s.is_closed());
+                if !published {
+                    if let Some(mut rx) = self.hub.wait_for_source(&path) {
+                        // Answered when the path's on-demand source is ready (or gives up).
+                        rx.mark_changed();
+                        self.waiting = Some((path, rx));
+                        return true;
+                    }
+                }
+                self.start_playing(&path)
+            }
             RtmpEvent::Metadata(entries) => {
                 if let Some(p) = self.publishing.as_mut() {
                     p.publisher.handle_metadata(&entries);
@@ -215,6 +232,25 @@ impl Conn {
         p.stream = Some(stream);
         self.core.log_publishing(&tracks_text(&desc));
         Ok(())
+    }
+
+    /// The on-demand source a play waits for changed state.
+    fn source_changed(&mut self) {
+        use crate::ondemand::SourceState;
+        let Some((_, rx)) = self.waiting.as_mut() else {
+            return;
+        };
+        let state = *rx.borrow_and_update();
+        if state == SourceState::Starting {
+            return;
+        }
+        let Some((path, _)) = self.waiting.take() else {
+            return;
+        };
+        match state {
+            SourceState::Ready => self.start_playing(&path),
+            _ => self.core.answer_play(Err(PathError::NoOnePublishing(path))),
+        }
     }
 
     fn start_playing(&mut self, path: &str) {

@@ -52,6 +52,8 @@ struct Conn {
     out: Vec<u8>,
     batch: Vec<StreamItem>,
     headers: Vec<[u8; 4]>,
+    /// A DESCRIBE waiting for its path's on-demand source.
+    waiting: Option<(String, watch::Receiver<crate::ondemand::SourceState>)>,
 }
 
 /// Serves one RTSP connection until it closes.
@@ -71,6 +73,7 @@ pub(crate) async fn run(hub: Arc<Hub>, rtsp: Arc<RtspHub>, sock: TcpStream, peer
         out: Vec::with_capacity(4096),
         batch: Vec::with_capacity(READ_BATCH),
         headers: Vec::with_capacity(READ_BATCH * 4),
+        waiting: None,
     };
     let mut inbuf = BytesMut::with_capacity(64 * 1024);
     let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -98,6 +101,7 @@ pub(crate) async fn run(hub: Arc<Hub>, rtsp: Arc<RtspHub>, sock: TcpStream, peer
                     c.core.handle_close(&format!("write error: {e}"));
                 }
             }
+            _ = changed_opt(c.waiting.as_mut().map(|w| &mut w.1)) => c.source_changed(),
             _ = changed_opt(c.closed_rx.as_mut()) => {
                 let role = c.publishing.is_some();
                 c.core.terminate(if role { "publisher was replaced" } else { "source of the path has gone away" });
@@ -112,6 +116,23 @@ pub(crate) async fn run(hub: Arc<Hub>, rtsp: Arc<RtspHub>, sock: TcpStream, peer
     }
     c.release_all();
     let _ = wr.shutdown().await;
+}
+
+/// The description of the stream published on `path`.
+fn describe(
+    hub: &Hub,
+    path: &str,
+) -> Result<Arc<weir_core::media::StreamDescription>, weir_core::media::PathError> {
+    let r = lock(&hub.paths).describe(path);
+    r.and_then(|s| {
+        if s.is_closed() {
+            Err(weir_core::media::PathError::NoOnePublishing(
+                path.to_owned(),
+            ))
+        } else {
+            Ok(s.description.clone())
+        }
+    })
 }
 
 pub(crate) async fn sleep_until_opt(deadline: Option<Instant>) {
@@ -171,14 +192,15 @@ impl Conn {
         let hub = self.hub.clone();
         match ev {
             Event::Describe { path, .. } => {
-                let r = lock(&hub.paths).describe(&path);
-                let r = r.and_then(|s| {
-                    if s.is_closed() {
-                        Err(weir_core::media::PathError::NoOnePublishing(path.clone()))
-                    } else {
-                        Ok(s.description.clone())
+                let r = describe(&hub, &path);
+                if matches!(r, Err(weir_core::media::PathError::NoOnePublishing(_))) {
+                    if let Some(mut rx) = hub.wait_for_source(&path) {
+                        // Answered when the path's on-demand source is ready (or gives up).
+                        rx.mark_changed();
+                        self.waiting = Some((path, rx));
+                        return true;
                     }
-                });
+                }
                 self.core.answer_describe(r);
             }
             Event::Announce {
@@ -266,6 +288,22 @@ impl Conn {
             Event::Close { .. } => return false,
         }
         true
+    }
+
+    /// The on-demand source a DESCRIBE waits for changed state.
+    fn source_changed(&mut self) {
+        use crate::ondemand::SourceState;
+        let Some((path, rx)) = self.waiting.as_mut() else {
+            return;
+        };
+        let state = *rx.borrow_and_update();
+        let r = match state {
+            SourceState::Starting => return,
+            SourceState::Ready => describe(&self.hub, path),
+            SourceState::Failed => Err(weir_core::media::PathError::NoOnePublishing(path.clone())),
+        };
+        self.waiting = None;
+        self.core.answer_describe(r);
     }
 
     fn start_playing(&mut self) {

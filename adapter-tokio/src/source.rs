@@ -3,6 +3,7 @@
 //! the connection ends; a failed or lost source is retried every 5 s.
 
 use crate::hub::{lock, Hub};
+use crate::ondemand::SourceState;
 use crate::stream::SharedStream;
 use bytes::BytesMut;
 use std::sync::Arc;
@@ -21,7 +22,7 @@ pub(crate) async fn run(hub: Arc<Hub>, path: String, url: SourceUrl) {
     loop {
         tracing::info!("[path {path}] [RTSP source] started");
         let result = tokio::select! {
-            r = pull(&hub, &path, url.clone()) => r,
+            r = pull(&hub, &path, url.clone(), None) => r,
             _ = shutdown.changed() => return,
         };
         if let Err(why) = result {
@@ -34,8 +35,39 @@ pub(crate) async fn run(hub: Arc<Hub>, path: String, url: SourceUrl) {
     }
 }
 
+/// An on-demand source: one connection, until it fails or is stopped.
+pub(crate) async fn run_on_demand(
+    hub: Arc<Hub>,
+    path: String,
+    url: String,
+    state: tokio::sync::watch::Sender<SourceState>,
+    stop: tokio::sync::watch::Receiver<bool>,
+) {
+    tracing::info!("[path {path}] [RTSP source] started");
+    let result = match SourceUrl::parse(&url) {
+        Some(url) => pull(&hub, &path, url, Some((&state, stop))).await,
+        None => Err(format!("invalid source URL '{url}'")),
+    };
+    if let Err(why) = result {
+        tracing::warn!("[path {path}] [RTSP source] ERR: {why}");
+    }
+    hub.source_ended(&path);
+}
+
 /// One connection: returns why it ended.
-async fn pull(hub: &Arc<Hub>, path: &str, url: SourceUrl) -> Result<(), String> {
+async fn pull(
+    hub: &Arc<Hub>,
+    path: &str,
+    url: SourceUrl,
+    on_demand: Option<(
+        &tokio::sync::watch::Sender<SourceState>,
+        tokio::sync::watch::Receiver<bool>,
+    )>,
+) -> Result<(), String> {
+    let (ready, mut stop) = match on_demand {
+        Some((state, stop)) => (Some(state), Some(stop)),
+        None => (None, None),
+    };
     let mut sock = TcpStream::connect((url.host.as_str(), url.port))
         .await
         .map_err(|e| e.to_string())?;
@@ -72,6 +104,9 @@ async fn pull(hub: &Arc<Hub>, path: &str, url: SourceUrl) -> Result<(), String> 
                                 tracks_text(&description)
                             );
                             stream = Some(s);
+                            if ready.is_some() {
+                                hub.source_ready(path);
+                            }
                         }
                         Err(e) => core.handle_close(&e.to_string()),
                     }
@@ -108,6 +143,10 @@ async fn pull(hub: &Arc<Hub>, path: &str, url: SourceUrl) -> Result<(), String> 
                 Err(e) => core.handle_close(&e.to_string()),
             },
             _ = crate::rtsp_conn::sleep_until_opt(deadline) => core.handle_timeout(Instant::now()),
+            _ = crate::rtsp_conn::changed_opt(stop.as_mut()) => {
+                core.handle_close("not needed by anyone");
+                stop = None;
+            }
         }
     };
     if let Some(s) = stream {

@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::rtsp_client::RtspClient;
 use common::*;
 
 /// An origin weir with ffmpeg publishing the H264+AAC clip to `cam`, and the clip's frames.
@@ -79,4 +80,61 @@ fn publishing_to_a_path_with_a_source_is_refused() {
         "the edge still serves its source: {} frames",
         got.len()
     );
+}
+
+/// An edge whose every path is pulled on demand from the origin (`~^(.+)$`, `$G1`).
+fn on_demand_edge_of(origin: &Weir) -> Weir {
+    Weir::start_with(
+        &rtsp_config(&format!(
+            "paths:\n  \"~^(.+)$\":\n    source: rtsp://127.0.0.1:{}/$G1\n    sourceOnDemand: yes\n    sourceOnDemandCloseAfter: 2s\n",
+            origin.rtsp_port()
+        )),
+        None,
+        &["RTSP", "RTMP"],
+    )
+}
+
+#[test]
+fn on_demand_source_runs_only_while_read() {
+    let _serial = serial();
+    let (origin, _publisher, source) = origin();
+    let edge = on_demand_edge_of(&origin);
+    // Nobody reads: nothing is pulled.
+    std::thread::sleep(secs(2));
+    assert!(
+        !edge
+            .logs()
+            .iter()
+            .any(|l| l.contains("[RTSP source] started")),
+        "an on-demand source must not start before a reader asks"
+    );
+    let origin_mark = origin.log_len();
+    // The reader's DESCRIBE waits for the source, then reads the origin's stream.
+    let got = ffmpeg_read_framemd5(&edge.url("cam"), "tcp", 75, secs(40));
+    assert_contiguous_run(&got, &source, 50);
+    edge.wait_for_log("[path cam] [RTSP source] ready: 2 tracks", secs(5));
+    origin.wait_for_log_since(origin_mark, "is reading from path 'cam'", secs(5));
+    // The reader left: after sourceOnDemandCloseAfter (2 s) the edge lets the origin go.
+    edge.wait_for_log(
+        "[path cam] [RTSP source] stopped: not needed by anyone",
+        secs(10),
+    );
+    origin.wait_for_log_since(origin_mark, "destroyed", secs(10));
+    // A new reader starts it again, this time over RTMP.
+    let mark = edge.log_len();
+    let got = ffmpeg_read_rtmp_framemd5(&edge.rtmp_url("cam"), 75, secs(40));
+    assert_contiguous_run(&got, &source, 50);
+    edge.wait_for_log_since(mark, "[path cam] [RTSP source] ready", secs(5));
+}
+
+#[test]
+fn on_demand_source_without_origin_stream_refuses_the_reader() {
+    let _serial = serial();
+    let (origin, _publisher, _) = origin();
+    let edge = on_demand_edge_of(&origin);
+    // The origin has no path 'nothing': the source fails, the waiting reader gets 404.
+    let mut c = RtspClient::connect(edge.rtsp_port());
+    let r = c.describe(&edge.url("nothing"));
+    assert_eq!(r.status, 404, "{r:?}");
+    edge.wait_for_log("[path nothing] [RTSP source] ERR", secs(5));
 }

@@ -9,6 +9,7 @@ mod description;
 mod ingest;
 #[cfg(test)]
 mod ingest_tests;
+mod ondemand;
 mod path;
 mod pool;
 mod ring;
@@ -16,6 +17,7 @@ mod unit;
 
 pub use description::{DescriptionError, StreamDescription, Track};
 pub use ingest::{StreamIngest, WallClock};
+pub use ondemand::{OnDemand, OnDemandAction, OnDemandConf};
 pub use path::{validate_path_name, PathConf, PathError, PathManager, PathMatch, PublishOutcome};
 pub use pool::MAX_POOLED_UNITS;
 pub use ring::{Cursor, ReadOutcome, Ring};

@@ -4,6 +4,7 @@
 //! core decides, the adapter holds the shared state.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 /// The configuration of one path entry (a subset of MediaMTX's path keys).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +18,12 @@ pub struct PathConf {
     pub override_publisher: bool,
     /// Maximum readers (0 = unlimited).
     pub max_readers: u32,
+    /// `sourceOnDemand`: pull the source only while someone reads the path.
+    pub source_on_demand: bool,
+    /// `sourceOnDemandStartTimeout`: how long a reader waits for the source to be ready.
+    pub source_on_demand_start_timeout: Duration,
+    /// `sourceOnDemandCloseAfter`: how long the source stays after the last reader left.
+    pub source_on_demand_close_after: Duration,
 }
 
 impl PathConf {
@@ -27,6 +34,9 @@ impl PathConf {
             source: "publisher".into(),
             override_publisher: true,
             max_readers: 0,
+            source_on_demand: false,
+            source_on_demand_start_timeout: Duration::from_secs(10),
+            source_on_demand_close_after: Duration::from_secs(10),
         }
     }
 
@@ -292,9 +302,23 @@ impl<S: Clone> PathManager<S> {
         self.confs
             .iter()
             .filter(|c| !c.is_catch_all() && c.regex_source().is_none())
-            .filter(|c| c.source.starts_with("rtsp://"))
+            .filter(|c| c.source.starts_with("rtsp://") && !c.source_on_demand)
             .map(|c| (c.name.clone(), c.source.clone()))
             .collect()
+    }
+
+    /// The on-demand source of `name` (`sourceOnDemand` with an `rtsp://` source, its URL
+    /// expanded with the name's groups), if its entry has one.
+    pub fn on_demand_source(&self, name: &str) -> Option<super::OnDemandConf> {
+        let (m, conf) = self.find_conf(name).ok()?;
+        if !conf.source_on_demand || !conf.source.starts_with("rtsp://") {
+            return None;
+        }
+        Some(super::OnDemandConf {
+            url: m.expand(&conf.source, name),
+            start_timeout: conf.source_on_demand_start_timeout,
+            close_after: conf.source_on_demand_close_after,
+        })
     }
 
     /// Makes `id` the publisher of `name` with `stream` (refused on a path whose entry has a
@@ -397,6 +421,9 @@ mod tests {
 
     fn conf(name: &str, over: bool) -> PathConf {
         PathConf {
+            source_on_demand: false,
+            source_on_demand_start_timeout: Duration::from_secs(10),
+            source_on_demand_close_after: Duration::from_secs(10),
             name: name.into(),
             source: "publisher".into(),
             override_publisher: over,

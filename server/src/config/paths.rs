@@ -9,7 +9,14 @@ use std::collections::BTreeMap;
 use weir_core::media::PathConf;
 
 /// Path keys weir implements.
-const IMPLEMENTED_PATH: &[&str] = &["source", "overridePublisher", "maxReaders"];
+const IMPLEMENTED_PATH: &[&str] = &[
+    "source",
+    "overridePublisher",
+    "maxReaders",
+    "sourceOnDemand",
+    "sourceOnDemandStartTimeout",
+    "sourceOnDemandCloseAfter",
+];
 
 /// Names that all mean "every path": MediaMTX refuses more than one of them.
 const CATCH_ALL_ALIASES: &[&str] = &["all", "all_others", "~^.*$"];
@@ -110,11 +117,34 @@ pub(crate) fn load(
                 return Err(src.err(&origin("maxReaders"), &what));
             }
         };
+        let source_on_demand = match merged.get("sourceOnDemand") {
+            Some(Yaml::Bool(b)) => *b,
+            None => false,
+            Some(other) => {
+                let what = format!("expected a boolean, got {}", other.type_name());
+                return Err(src.err(&origin("sourceOnDemand"), &what));
+            }
+        };
+        let duration = |key: &'static str| -> Result<std::time::Duration, ConfigError> {
+            match merged.get(key) {
+                None => Ok(std::time::Duration::from_secs(10)),
+                Some(Yaml::Str(s)) => {
+                    super::parse_duration(s).map_err(|e| src.err(&origin(key), &e))
+                }
+                Some(other) => {
+                    let what = format!("expected a duration, got {}", other.type_name());
+                    Err(src.err(&origin(key), &what))
+                }
+            }
+        };
         let conf = PathConf {
             name: name.clone(),
             source,
             override_publisher,
             max_readers,
+            source_on_demand,
+            source_on_demand_start_timeout: duration("sourceOnDemandStartTimeout")?,
+            source_on_demand_close_after: duration("sourceOnDemandCloseAfter")?,
         };
         conf.check_name().map_err(|e| src.err(&at, &e))?;
         // Implemented sources: `publisher`, and `rtsp://` pulled all the time on a path with an
@@ -125,11 +155,11 @@ pub(crate) fn load(
                 let what = format!("'{}' is not a valid rtsp:// URL", conf.source);
                 return Err(src.err(&origin("source"), &what));
             }
-            if !exact {
-                warnings.push(format!(
-                    "paths.{name}.source ('{}': pulling for a regular expression or catch-all path needs sourceOnDemand)",
-                    conf.source
-                ));
+            if !exact && !conf.source_on_demand {
+                // As MediaMTX: a path entry that names no single path can only pull on demand.
+                let what = "a path with a regular expression (or path 'all') and a static source \
+                            must have sourceOnDemand set to true";
+                return Err(src.err(&origin("source"), what));
             }
         } else if conf.source != "publisher" {
             warnings.push(format!("paths.{name}.source ('{}')", conf.source));

@@ -1,0 +1,109 @@
+//! On-demand sources in the loop: readers of a path whose source runs only while read are
+//! parked until the source is ready (core `media::OnDemand` decides when to start, stop and
+//! give up; this file opens the connections and answers the parked requests).
+
+use crate::conn::Proto;
+use crate::event_loop::Loop;
+use crate::slab::Id;
+use std::time::Instant;
+use weir_core::media::{OnDemandAction, PathError};
+
+/// A request waiting for its path's source.
+pub(crate) enum Parked {
+    /// An RTSP DESCRIBE.
+    RtspDescribe,
+    /// An RTMP play.
+    RtmpPlay,
+}
+
+impl Loop {
+    /// A reader asks for `path`, which nobody publishes: true when the request was parked
+    /// (the path has an on-demand source, starting now or already starting).
+    pub(crate) fn park_for_source(
+        &mut self,
+        now: Instant,
+        path: &str,
+        conn: Id,
+        kind: Parked,
+    ) -> bool {
+        let Some(conf) = self.paths.on_demand_source(path) else {
+            return false;
+        };
+        if !self.ondemand.request(now, path, conf) {
+            return false;
+        }
+        self.parked.push((path.to_owned(), conn, kind));
+        self.run_ondemand_actions(now);
+        true
+    }
+
+    /// Carries out what the on-demand machine decided.
+    pub(crate) fn run_ondemand_actions(&mut self, now: Instant) {
+        while let Some(action) = self.ondemand.poll_action() {
+            match action {
+                OnDemandAction::Start { path, url } => self.open_source(now, None, path, &url),
+                OnDemandAction::Stop { path } => {
+                    tracing::info!("[path {path}] [RTSP source] stopped: not needed by anyone");
+                    self.stop_source(&path, "not needed by anyone");
+                }
+                OnDemandAction::TimedOut { path } => {
+                    tracing::warn!(
+                        "[path {path}] [RTSP source] ERR: source of path '{path}' has timed out"
+                    );
+                    self.stop_source(&path, "timed out");
+                    self.answer_parked(&path, false);
+                }
+            }
+        }
+    }
+
+    fn stop_source(&mut self, path: &str, reason: &'static str) {
+        let found = (0..self.conns.slots()).find_map(|i| {
+            let id = self.conns.id_at(i)?;
+            match &self.conns.get(id)?.proto {
+                Proto::Source(s) if s.on_demand && s.path == path => Some(id),
+                _ => None,
+            }
+        });
+        if let Some(id) = found {
+            self.kick(id, Some(reason));
+        }
+    }
+
+    /// Answers the requests parked for `path`: with the stream when `ready`, else refused.
+    pub(crate) fn answer_parked(&mut self, path: &str, ready: bool) {
+        let mut i = 0;
+        while i < self.parked.len() {
+            if self.parked[i].0 != path {
+                i += 1;
+                continue;
+            }
+            let (path, conn, kind) = self.parked.swap_remove(i);
+            let Some(mut c) = self.conns.take(conn) else {
+                continue;
+            };
+            let mut proto = std::mem::replace(&mut c.proto, Proto::Placeholder);
+            match (&mut proto, kind) {
+                (Proto::Rtsp(r), Parked::RtspDescribe) => {
+                    let res = if ready {
+                        self.describe_stream(&path)
+                    } else {
+                        Err(PathError::NoOnePublishing(path))
+                    };
+                    r.core.answer_describe(res);
+                }
+                (Proto::Rtmp(r), Parked::RtmpPlay) => {
+                    if ready {
+                        self.start_rtmp_play(conn, r, path);
+                    } else {
+                        r.core.answer_play(Err(PathError::NoOnePublishing(path)));
+                    }
+                }
+                _ => {}
+            }
+            c.proto = proto;
+            self.conns.put_back(conn, c);
+            self.kick(conn, None);
+        }
+    }
+}
