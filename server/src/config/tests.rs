@@ -151,12 +151,8 @@ fn env_creates_a_path_that_the_file_lacks() {
     let c = load_with_env(None, &env(&vars)).unwrap();
     assert_eq!(path(&c, "test").source, "rtsp://cam.example/stream");
     assert_eq!(path(&c, "all_others"), &PathConf::all_others());
-    assert!(
-        c.not_implemented
-            .contains(&"paths.test.source ('rtsp://cam.example/stream')".to_string()),
-        "{:?}",
-        c.not_implemented
-    );
+    // An rtsp:// source on a path with an exact name is pulled: nothing to report.
+    assert!(c.not_implemented.is_empty(), "{:?}", c.not_implemented);
 }
 
 #[test]
@@ -419,5 +415,43 @@ fn a_path_created_by_the_environment_is_located_by_its_variable() {
             "key 'paths.all_others' (line 2)",
             "'all' (environment variable MTX_PATHS_ALL_SOURCE) and 'all_others' are aliases",
         ],
+    );
+}
+
+#[test]
+fn pull_sources_take_effect() {
+    let c = load(Some(
+        "paths:\n  cam:\n    source: rtsp://10.0.0.1:554/cam\n  '~^(.+)$':\n    source: rtsp://origin:8554/$G1\n    sourceOnDemand: yes\n    sourceOnDemandStartTimeout: 5s\n    sourceOnDemandCloseAfter: 1m\n",
+    ))
+    .unwrap();
+    assert!(c.not_implemented.is_empty(), "{:?}", c.not_implemented);
+    let cam = path(&c, "cam");
+    assert_eq!(cam.source, "rtsp://10.0.0.1:554/cam");
+    assert!(!cam.source_on_demand);
+    let any = path(&c, "~^(.+)$");
+    assert!(any.source_on_demand);
+    assert_eq!(any.source_on_demand_start_timeout, Duration::from_secs(5));
+    assert_eq!(any.source_on_demand_close_after, Duration::from_secs(60));
+}
+
+#[test]
+fn static_sources_on_regex_paths_and_bad_urls_are_rejected() {
+    rejected(
+        "paths:\n  '~^(.+)$':\n    source: rtsp://origin/$G1\n",
+        &[],
+        &[
+            "key 'paths.~^(.+)$.source' (line 3)",
+            "must have sourceOnDemand set to true",
+        ],
+    );
+    rejected(
+        "paths:\n  cam:\n    source: rtsp://:99999/x\n",
+        &[],
+        &["key 'paths.cam.source' (line 3)", "not a valid rtsp:// URL"],
+    );
+    rejected(
+        "paths:\n  cam:\n    sourceOnDemandCloseAfter: soon\n",
+        &[],
+        &["key 'paths.cam.sourceOnDemandCloseAfter' (line 3)"],
     );
 }
