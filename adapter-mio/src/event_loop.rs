@@ -79,6 +79,9 @@ pub(crate) struct Loop {
     pub ondemand: weir_core::media::OnDemand,
     /// Requests waiting for their path's on-demand source.
     pub parked: Vec<(String, Id, crate::ondemand::Parked)>,
+    /// Configuration changes sent by [`crate::Control`], applied when the waker fires.
+    pub commands: std::sync::mpsc::Receiver<crate::Command>,
+    pub commands_tx: std::sync::mpsc::Sender<crate::Command>,
     next_id: u64,
 }
 
@@ -96,6 +99,7 @@ impl Loop {
         waker: Arc<Waker>,
     ) -> Loop {
         let paths = PathManager::new(settings.paths.clone());
+        let (commands_tx, commands) = std::sync::mpsc::channel();
         let now = Instant::now();
         let sources = paths
             .static_sources()
@@ -115,6 +119,8 @@ impl Loop {
             sources,
             ondemand: Default::default(),
             parked: Vec::new(),
+            commands,
+            commands_tx,
             settings,
             clock,
             streams: Slab::with_capacity(64),
@@ -167,7 +173,13 @@ impl Loop {
             for ev in events.iter() {
                 let now = Instant::now();
                 match ev.token() {
-                    WAKER => {}
+                    WAKER => {
+                        while let Ok(cmd) = self.commands.try_recv() {
+                            match cmd {
+                                crate::Command::ReloadPaths(confs) => self.reload_paths(now, confs),
+                            }
+                        }
+                    }
                     RTSP_LISTENER | RTMP_LISTENER | HLS_LISTENER if stop_by.is_none() => {
                         self.accept(ev.token(), now)
                     }
@@ -629,6 +641,62 @@ impl Loop {
                 self.kick(id, None);
             }
         }
+    }
+
+    /// Hot reload of the path entries: changed paths are closed, static sources re-synced.
+    fn reload_paths(&mut self, now: Instant, confs: Vec<weir_core::media::PathConf>) {
+        let changed = self.paths.reload(confs);
+        for path in &changed {
+            if let Ok(sid) = self.paths.describe(path) {
+                tracing::info!("[path {path}] closed: its configuration changed");
+                self.unpublish(sid);
+            }
+        }
+        let wanted = self.paths.static_sources();
+        let mut i = 0;
+        while i < self.sources.len() {
+            let s = &self.sources[i];
+            let keep = wanted.iter().any(|(p, u)| *p == s.path && *u == s.url.url)
+                && !changed.contains(&s.path);
+            if keep {
+                i += 1;
+                continue;
+            }
+            let s = self.sources.remove(i);
+            if let Some(id) = s.conn {
+                if let Some(c) = self.conns.get_mut(id) {
+                    if let Proto::Source(sc) = &mut c.proto {
+                        // Its entry is gone: when it closes, nothing is retried.
+                        sc.index = None;
+                    }
+                }
+                self.kick(id, Some("the path's configuration changed"));
+            }
+        }
+        // Source connections refer to their entry by index: renumber them.
+        for (i, s) in self.sources.iter().enumerate() {
+            if let Some(id) = s.conn {
+                if let Some(c) = self.conns.get_mut(id) {
+                    if let Proto::Source(sc) = &mut c.proto {
+                        sc.index = Some(i);
+                    }
+                }
+            }
+        }
+        for (path, url) in wanted {
+            if self.sources.iter().any(|s| s.path == path) {
+                continue;
+            }
+            if let Some(url) = weir_core::rtsp::client::SourceUrl::parse(&url) {
+                self.sources.push(crate::source::StaticSource {
+                    path,
+                    url,
+                    conn: None,
+                    retry_at: Some(now),
+                });
+            }
+        }
+        self.start_due_sources(now);
     }
 
     /// Stops accepting and terminates every connection.

@@ -123,6 +123,29 @@ impl ShutdownHandle {
     }
 }
 
+/// A change sent to the running loop.
+pub(crate) enum Command {
+    /// New path entries (hot reload).
+    ReloadPaths(Vec<weir_core::media::PathConf>),
+}
+
+/// Changes a running server's configuration (from any thread).
+#[derive(Clone)]
+pub struct Control {
+    tx: std::sync::mpsc::Sender<Command>,
+    waker: Arc<Waker>,
+}
+
+impl Control {
+    /// Applies new path entries: paths whose entry changed are closed (their publisher and
+    /// readers disconnected, static sources restarted); the others are untouched.
+    pub fn reload_paths(&self, confs: Vec<weir_core::media::PathConf>) {
+        if self.tx.send(Command::ReloadPaths(confs)).is_ok() {
+            let _ = self.waker.wake();
+        }
+    }
+}
+
 /// A bound server, ready to run its loop.
 pub struct Server {
     event_loop: Loop,
@@ -225,6 +248,14 @@ impl Server {
     /// The addresses bound.
     pub fn bound(&self) -> BoundAddresses {
         self.bound
+    }
+
+    /// A handle that changes the running server's configuration (hot reload).
+    pub fn control(&self) -> Control {
+        Control {
+            tx: self.event_loop.commands_tx.clone(),
+            waker: self.event_loop.waker.clone(),
+        }
     }
 
     /// A handle that stops [`Server::run`].

@@ -116,10 +116,12 @@ impl Loop {
         }
         match index {
             Some(i) => {
-                let s = &mut self.sources[i];
-                s.conn = None;
-                if !self.shutdown.load(std::sync::atomic::Ordering::Acquire) {
-                    s.retry_at = Some(now + RETRY);
+                let stopping = self.shutdown.load(std::sync::atomic::Ordering::Acquire);
+                if let Some(s) = self.sources.get_mut(i) {
+                    s.conn = None;
+                    if !stopping {
+                        s.retry_at = Some(now + RETRY);
+                    }
                 }
             }
             None => {

@@ -55,6 +55,8 @@ pub struct Hub {
     shutdown_tx: watch::Sender<bool>,
     /// On-demand sources (`sourceOnDemand`).
     pub(crate) ondemand: Mutex<crate::ondemand::OnDemandHub>,
+    /// Running static sources: path → (URL, stop signal).
+    sources: Mutex<HashMap<String, (String, watch::Sender<bool>)>>,
 }
 
 /// The RTSP server's shared state.
@@ -88,6 +90,7 @@ impl Hub {
             next_id: AtomicU64::new(1),
             shutdown_tx: watch::channel(false).0,
             ondemand: Mutex::new(Default::default()),
+            sources: Mutex::new(HashMap::new()),
         })
     }
 
@@ -97,6 +100,53 @@ impl Hub {
 
     pub(crate) fn shutdown_signal(&self) -> watch::Receiver<bool> {
         self.shutdown_tx.subscribe()
+    }
+
+    /// Starts the static sources the path entries ask for and stops the others.
+    pub(crate) fn sync_sources(self: &Arc<Self>) {
+        let wanted = lock(&self.paths).static_sources();
+        let mut running = lock(&self.sources);
+        running.retain(|path, (url, stop)| {
+            let keep = wanted.iter().any(|(p, u)| p == path && u == url);
+            if !keep {
+                stop.send_replace(true);
+            }
+            keep
+        });
+        for (path, url) in wanted {
+            if running.contains_key(&path) {
+                continue;
+            }
+            let Some(parsed) = weir_core::rtsp::client::SourceUrl::parse(&url) else {
+                continue;
+            };
+            let (stop_tx, stop_rx) = watch::channel(false);
+            tokio::spawn(crate::source::run(
+                self.clone(),
+                path.clone(),
+                parsed,
+                stop_rx,
+            ));
+            running.insert(path, (url, stop_tx));
+        }
+    }
+
+    /// Hot reload of the path entries (see `Control::reload_paths`).
+    pub(crate) fn reload_paths(self: &Arc<Self>, confs: Vec<weir_core::media::PathConf>) {
+        let changed = lock(&self.paths).reload(confs);
+        for path in changed {
+            // A static source of a changed path restarts with the new entry.
+            if let Some((_, stop)) = lock(&self.sources).remove(&path) {
+                stop.send_replace(true);
+            }
+            let stream = lock(&self.paths).describe(&path).ok();
+            if let Some(s) = stream {
+                tracing::info!("[path {path}] closed: its configuration changed");
+                lock(&self.paths).unpublish(&s.path, s.publisher_id);
+                s.close();
+            }
+        }
+        self.sync_sources();
     }
 
     pub(crate) fn shutdown(&self) {

@@ -82,6 +82,20 @@ struct HlsListener {
     listener: TcpListener,
 }
 
+/// Changes a running server's configuration.
+#[derive(Clone)]
+pub struct Control {
+    hub: Arc<Hub>,
+}
+
+impl Control {
+    /// Applies new path entries: paths whose entry changed are closed (their publisher and
+    /// readers disconnected, static sources restarted); the others are untouched.
+    pub fn reload_paths(&self, confs: Vec<weir_core::media::PathConf>) {
+        self.hub.reload_paths(confs);
+    }
+}
+
 /// A running server: every enabled protocol's listener over one shared hub.
 pub struct Server {
     hub: Arc<Hub>,
@@ -160,6 +174,13 @@ impl Server {
         self.bound
     }
 
+    /// A handle that changes the running server's configuration (hot reload).
+    pub fn control(&self) -> Control {
+        Control {
+            hub: self.hub.clone(),
+        }
+    }
+
     /// Serves until `shutdown` completes, then closes every connection (each ends its session
     /// and logs it) and waits up to [`SHUTDOWN_GRACE`] for them.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> io::Result<()> {
@@ -175,12 +196,7 @@ impl Server {
         }
         let mut conns = JoinSet::new();
         conns.spawn(ondemand::run_timers(hub.clone()));
-        let sources = lock_paths_sources(&hub);
-        for (path, url) in sources {
-            if let Some(url) = weir_core::rtsp::client::SourceUrl::parse(&url) {
-                conns.spawn(source::run(hub.clone(), path, url));
-            }
-        }
+        hub.sync_sources();
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
@@ -234,10 +250,6 @@ impl Server {
         }
         Ok(())
     }
-}
-
-fn lock_paths_sources(hub: &Hub) -> Vec<(String, String)> {
-    hub::lock(&hub.paths).static_sources()
 }
 
 async fn accept_opt(l: Option<&TcpListener>) -> io::Result<(tokio::net::TcpStream, SocketAddr)> {

@@ -17,20 +17,29 @@ use weir_core::rtsp::client::{ClientConfig, ClientConnection, ClientEvent, Sourc
 const RETRY: Duration = Duration::from_secs(5);
 
 /// Pulls `url` into `path` until shutdown.
-pub(crate) async fn run(hub: Arc<Hub>, path: String, url: SourceUrl) {
+pub(crate) async fn run(
+    hub: Arc<Hub>,
+    path: String,
+    url: SourceUrl,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
     let mut shutdown = hub.shutdown_signal();
     loop {
         tracing::info!("[path {path}] [RTSP source] started");
         let result = tokio::select! {
-            r = pull(&hub, &path, url.clone(), None) => r,
+            r = pull(&hub, &path, url.clone(), None, Some(stop.clone())) => r,
             _ = shutdown.changed() => return,
         };
+        if *stop.borrow() {
+            return;
+        }
         if let Err(why) = result {
             tracing::warn!("[path {path}] [RTSP source] ERR: {why}");
         }
         tokio::select! {
             _ = tokio::time::sleep(RETRY) => {}
             _ = shutdown.changed() => return,
+            _ = stop.changed() => return,
         }
     }
 }
@@ -45,7 +54,7 @@ pub(crate) async fn run_on_demand(
 ) {
     tracing::info!("[path {path}] [RTSP source] started");
     let result = match SourceUrl::parse(&url) {
-        Some(url) => pull(&hub, &path, url, Some((&state, stop))).await,
+        Some(url) => pull(&hub, &path, url, Some(&state), Some(stop)).await,
         None => Err(format!("invalid source URL '{url}'")),
     };
     if let Err(why) = result {
@@ -59,15 +68,9 @@ async fn pull(
     hub: &Arc<Hub>,
     path: &str,
     url: SourceUrl,
-    on_demand: Option<(
-        &tokio::sync::watch::Sender<SourceState>,
-        tokio::sync::watch::Receiver<bool>,
-    )>,
+    ready: Option<&tokio::sync::watch::Sender<SourceState>>,
+    mut stop: Option<tokio::sync::watch::Receiver<bool>>,
 ) -> Result<(), String> {
-    let (ready, mut stop) = match on_demand {
-        Some((state, stop)) => (Some(state), Some(stop)),
-        None => (None, None),
-    };
     let mut sock = TcpStream::connect((url.host.as_str(), url.port))
         .await
         .map_err(|e| e.to_string())?;
@@ -144,7 +147,7 @@ async fn pull(
             },
             _ = crate::rtsp_conn::sleep_until_opt(deadline) => core.handle_timeout(Instant::now()),
             _ = crate::rtsp_conn::changed_opt(stop.as_mut()) => {
-                core.handle_close("not needed by anyone");
+                core.handle_close(if ready.is_some() { "not needed by anyone" } else { "the path's configuration changed" });
                 stop = None;
             }
         }

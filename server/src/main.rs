@@ -7,6 +7,7 @@
 
 mod config;
 mod log;
+mod reload;
 mod runtime;
 
 use clap::Parser;
@@ -38,6 +39,9 @@ fn main() -> ExitCode {
     log::init(loaded.config.log_level);
     tracing::info!("weir {}", env!("CARGO_PKG_VERSION"));
     config::search::log_loaded(&loaded);
-    let conf = loaded.config;
-    runtime::serve(conf)
+    let file = match loaded.file {
+        config::search::ConfigFile::Named(p) | config::search::ConfigFile::Found(p) => Some(p),
+        config::search::ConfigFile::Embedded => None,
+    };
+    runtime::serve(loaded.config, file)
 }

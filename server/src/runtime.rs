@@ -4,6 +4,7 @@
 //! tokio when unset) — the test suite uses it to run every end-to-end test on each runtime.
 
 use crate::config::Config;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[cfg(not(any(feature = "tokio", feature = "mio")))]
@@ -17,8 +18,8 @@ pub const COMPILED: &[&str] = &[
     "mio",
 ];
 
-/// Serves until SIGINT/SIGTERM; the process exit code.
-pub fn serve(conf: Config) -> ExitCode {
+/// Serves until SIGINT/SIGTERM, reloading `file` when it changes; the process exit code.
+pub fn serve(conf: Config, file: Option<PathBuf>) -> ExitCode {
     let s = &conf.settings;
     if s.rtsp.is_none() && s.rtmp.is_none() && s.hls.is_none() {
         tracing::warn!("every server is disabled; waiting for a signal");
@@ -38,11 +39,11 @@ pub fn serve(conf: Config) -> ExitCode {
     tracing::info!("runtime: {chosen}");
     let result = match chosen {
         #[cfg(feature = "mio")]
-        "mio" => serve_mio(conf),
+        "mio" => serve_mio(conf, file),
         #[cfg(feature = "tokio")]
-        _ => serve_tokio(conf),
+        _ => serve_tokio(conf, file),
         #[cfg(not(feature = "tokio"))]
-        _ => serve_mio(conf),
+        _ => serve_mio(conf, file),
     };
     match result {
         Ok(()) => {
@@ -57,20 +58,28 @@ pub fn serve(conf: Config) -> ExitCode {
 }
 
 #[cfg(feature = "tokio")]
-fn serve_tokio(conf: Config) -> std::io::Result<()> {
+fn serve_tokio(conf: Config, file: Option<PathBuf>) -> std::io::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     rt.block_on(async move {
-        let server = weir_tokio::Server::bind(conf.settings).await?;
+        let server = weir_tokio::Server::bind(conf.settings.clone()).await?;
+        if let Some(file) = file {
+            let control = server.control();
+            crate::reload::watch(file, &conf, move |paths| control.reload_paths(paths));
+        }
         server.run(shutdown_signal()).await
     })
 }
 
 /// The mio loop runs on this thread; signals are awaited on a small helper thread.
 #[cfg(feature = "mio")]
-fn serve_mio(conf: Config) -> std::io::Result<()> {
-    let server = weir_mio::Server::bind(conf.settings)?;
+fn serve_mio(conf: Config, file: Option<PathBuf>) -> std::io::Result<()> {
+    let server = weir_mio::Server::bind(conf.settings.clone())?;
+    if let Some(file) = file {
+        let control = server.control();
+        crate::reload::watch(file, &conf, move |paths| control.reload_paths(paths));
+    }
     let handle = server.shutdown_handle();
     let signals = tokio::runtime::Builder::new_current_thread()
         .enable_all()

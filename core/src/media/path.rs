@@ -415,6 +415,8 @@ impl<S: Clone> PathManager<S> {
     }
 }
 
+mod reload;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -211,7 +211,12 @@ impl Weir {
             .port
     }
 
-    /// The RTSP TCP port.
+    /// The configuration file weir was started with (tests edit it to exercise hot reload).
+    pub fn config_file(&self) -> std::path::PathBuf {
+        self._dir.file("weir.yml")
+    }
+
+    /// The RTSP (TCP) port.
     pub fn rtsp_port(&self) -> u16 {
         self.port("RTSP", "TCP")
     }

@@ -1,0 +1,59 @@
+//! Hot reload: weir watches its configuration file; an edit that changes one path's entry
+//! closes that path only — a reader of another path keeps receiving without a gap — and a
+//! broken edit is reported while the running configuration stays. Run on each runtime by
+//! `scripts/test.sh`.
+
+mod common;
+
+use common::rtsp_client::RawReader;
+use common::*;
+
+const PATHS: &str = "paths:\n  cam1:\n    source: publisher\n  cam2:\n    source: publisher\n";
+
+#[test]
+fn reload_closes_the_changed_path_only() {
+    let _serial = serial();
+    let mut weir = Weir::start(&rtsp_config(PATHS));
+    let fixture = Fixture::H264Aac.path();
+    let mut pub1 = ffmpeg_publish(&fixture, &weir.url("cam1"), "tcp");
+    let _pub2 = ffmpeg_publish(&fixture, &weir.url("cam2"), "tcp");
+    weir.wait_for_log("is publishing to path 'cam1'", secs(20));
+    weir.wait_for_log("is publishing to path 'cam2'", secs(20));
+    let reader = RawReader::start(weir.rtsp_port(), "cam2");
+    reader.wait_video_packets(25, secs(10));
+    let before = reader.snapshot();
+
+    // cam1's entry changes (maxReaders): cam1 is closed, cam2 is untouched.
+    let mark = weir.log_len();
+    let edited = rtsp_config(
+        "paths:\n  cam1:\n    source: publisher\n    maxReaders: 3\n  cam2:\n    source: publisher\n",
+    );
+    std::fs::write(weir.config_file(), edited).expect("edit the configuration");
+    weir.wait_for_log_since(mark, "configuration reloaded from", secs(10));
+    weir.wait_for_log_since(
+        mark,
+        "[path cam1] closed: its configuration changed",
+        secs(5),
+    );
+    reader.assert_flowing_without_gap(&before, 50, secs(10));
+    pub1.kill();
+
+    // A broken edit: reported, the running configuration kept.
+    let mark = weir.log_len();
+    std::fs::write(weir.config_file(), "paths: [\n").expect("break the configuration");
+    weir.wait_for_log_since(
+        mark,
+        "configuration not reloaded, the running one is kept",
+        secs(10),
+    );
+    let before = reader.snapshot();
+    reader.assert_flowing_without_gap(&before, 50, secs(10));
+    // New readers still work with the running configuration.
+    let got = ffmpeg_read_framemd5(&weir.url("cam2"), "tcp", 25, secs(30));
+    assert!(
+        got.len() >= 20,
+        "a new reader of cam2 got {} frames",
+        got.len()
+    );
+    weir.assert_alive();
+}
