@@ -63,6 +63,8 @@ pub(crate) struct Conn {
     pub lingering: Option<Instant>,
     /// Whether the write side was shut down.
     pub write_shut: bool,
+    /// `runOnConnect` while the connection lasts (`runOnDisconnect` when dropped).
+    pub hook: Option<crate::hooks::Held>,
     pub proto: Proto,
 }
 
@@ -80,6 +82,7 @@ impl Conn {
             deadline: None,
             lingering: None,
             write_shut: false,
+            hook: None,
             proto,
         }
     }

@@ -79,6 +79,12 @@ pub(crate) struct Loop {
     pub ondemand: weir_core::media::OnDemand,
     /// Requests waiting for their path's on-demand source.
     pub parked: Vec<(String, Id, crate::ondemand::Parked)>,
+    /// The RTSP port (hooks' `RTSP_PORT`).
+    pub rtsp_port: u16,
+    /// Running `runOnDemand` commands, by path.
+    pub demand_hooks: std::collections::HashMap<String, crate::hooks::Held>,
+    /// `runOnInit` commands.
+    pub init_hooks: Vec<weir_core::hooks::HookHandle>,
     /// Configuration changes sent by [`crate::Control`], applied when the waker fires.
     pub commands: std::sync::mpsc::Receiver<crate::Command>,
     pub commands_tx: std::sync::mpsc::Sender<crate::Command>,
@@ -100,6 +106,10 @@ impl Loop {
     ) -> Loop {
         let paths = PathManager::new(settings.paths.clone());
         let (commands_tx, commands) = std::sync::mpsc::channel();
+        let rtsp_port = rtsp
+            .as_ref()
+            .and_then(|r| r.listener.local_addr().ok())
+            .map_or(0, |a| a.port());
         let now = Instant::now();
         let sources = paths
             .static_sources()
@@ -121,6 +131,9 @@ impl Loop {
             parked: Vec::new(),
             commands,
             commands_tx,
+            rtsp_port,
+            demand_hooks: Default::default(),
+            init_hooks: Vec::new(),
             settings,
             clock,
             streams: Slab::with_capacity(64),
@@ -148,6 +161,7 @@ impl Loop {
     /// period ran out).
     pub fn run(mut self, grace: Duration) -> io::Result<()> {
         let mut events = Events::with_capacity(1024);
+        self.start_init_hooks();
         self.start_due_sources(Instant::now());
         self.settle(Instant::now());
         let mut next_housekeeping = Instant::now() + HOUSEKEEPING;
@@ -282,9 +296,15 @@ impl Loop {
                     None => return,
                 },
             };
-            let out_capacity = match proto {
-                Proto::Http(_) => 4096,
-                _ => OUT_CAPACITY,
+            let (out_capacity, conn_type) = match proto {
+                Proto::Http(_) => (4096, "hlsConn"),
+                Proto::Rtmp(_) => (OUT_CAPACITY, "rtmpConn"),
+                _ => (OUT_CAPACITY, "rtspConn"),
+            };
+            let hook = if conn_type == "hlsConn" {
+                None
+            } else {
+                self.connect_hook(conn_type, &peer.to_string())
             };
             let id = self.conns.insert(Conn::new(sock, proto, out_capacity));
             let token = Token(CONN_BASE + id.index());
@@ -300,6 +320,9 @@ impl Loop {
                 tracing::warn!("cannot watch connection from {peer}: {e}");
                 self.conns.remove(id);
                 continue;
+            }
+            if let Some(c) = self.conns.get_mut(id) {
+                c.hook = hook;
             }
             // Some machines speak first (none today), and timers start now.
             self.kicked.push((id, None));
@@ -420,6 +443,8 @@ impl Loop {
             Proto::Placeholder => {}
         }
         drop(proto);
+        // `runOnConnect` stops and `runOnDisconnect` runs now, not when lingering ends.
+        c.hook = None;
         c.lingering = Some(now + LINGER);
         if c.linger(now) {
             self.drop_conn(id, c);

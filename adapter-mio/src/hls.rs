@@ -202,8 +202,21 @@ impl Loop {
         Ok(mid)
     }
 
-    /// A path got a publisher: with `hlsAlwaysRemux`, its muxer starts now.
-    pub(crate) fn stream_published(&mut self, sid: Id, now: Instant) {
+    /// A path got a publisher (`source_type`, `source_id` for the hooks): `runOnReady`
+    /// starts, readers waiting on demand are answered, and with `hlsAlwaysRemux` its muxer
+    /// starts now.
+    pub(crate) fn stream_published(
+        &mut self,
+        sid: Id,
+        now: Instant,
+        source_type: &str,
+        source_id: &str,
+    ) {
+        let held = self.ready_hook(sid, source_type, source_id);
+        if let Some(s) = self.streams.get_mut(sid) {
+            s.ready_hook = held;
+        }
+        self.demand_met(now, sid);
         let Some(hls) = self.hls.as_ref() else {
             return;
         };

@@ -54,6 +54,7 @@
 mod conn;
 mod event_loop;
 mod hls;
+mod hooks;
 mod net;
 mod ondemand;
 mod rtmp;

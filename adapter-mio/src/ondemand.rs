@@ -41,16 +41,26 @@ impl Loop {
     pub(crate) fn run_ondemand_actions(&mut self, now: Instant) {
         while let Some(action) = self.ondemand.poll_action() {
             match action {
-                OnDemandAction::Start { path, url } => self.open_source(now, None, path, &url),
+                OnDemandAction::Start {
+                    path,
+                    url,
+                    command: false,
+                    ..
+                } => self.open_source(now, None, path, &url),
+                OnDemandAction::Start {
+                    path, url, restart, ..
+                } => self.start_demand_hook(&path, &url, restart),
                 OnDemandAction::Stop { path } => {
-                    tracing::info!("[path {path}] [RTSP source] stopped: not needed by anyone");
-                    self.stop_source(&path, "not needed by anyone");
+                    if !self.stop_demand_hook(&path) {
+                        tracing::info!("[path {path}] [RTSP source] stopped: not needed by anyone");
+                        self.stop_source(&path, "not needed by anyone");
+                    }
                 }
                 OnDemandAction::TimedOut { path } => {
-                    tracing::warn!(
-                        "[path {path}] [RTSP source] ERR: source of path '{path}' has timed out"
-                    );
-                    self.stop_source(&path, "timed out");
+                    tracing::warn!("[path {path}] ERR: source of path '{path}' has timed out");
+                    if !self.stop_demand_hook(&path) {
+                        self.stop_source(&path, "timed out");
+                    }
                     self.answer_parked(&path, false);
                 }
             }

@@ -25,6 +25,8 @@ pub(crate) struct Publishing {
 
 /// A playing connection.
 pub(crate) struct Playing {
+    /// `runOnRead` while playing (`runOnUnread` when dropped).
+    pub _read_hook: Option<crate::hooks::Held>,
     pub stream: Id,
     pub path: String,
     pub player: RtmpPlayer,
@@ -220,7 +222,8 @@ impl Loop {
         }
         p.stream = Some(sid);
         r.core.log_publishing(&tracks_text(&desc));
-        self.stream_published(sid, now);
+        let id_text = r.core.peer().to_string();
+        self.stream_published(sid, now, "rtmpConn", &id_text);
         Ok(())
     }
 
@@ -242,7 +245,9 @@ impl Loop {
         };
         let cursor = stream.ring.join();
         stream.readers.push(id);
+        let read_hook = self.read_hook(&path, "rtmpConn", &r.core.peer().to_string());
         r.playing = Some(Playing {
+            _read_hook: read_hook,
             stream: sid,
             path,
             player,

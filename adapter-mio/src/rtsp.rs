@@ -23,6 +23,8 @@ pub(crate) struct Playing {
 
 /// The stream a session reads.
 pub(crate) struct Reading {
+    /// `runOnRead` while playing (`runOnUnread` when dropped).
+    pub read_hook: Option<crate::hooks::Held>,
     pub stream: Id,
     pub path: String,
     pub playing: Option<Playing>,
@@ -190,6 +192,7 @@ impl Loop {
                             _ => SmallVec::new(),
                         };
                         r.reading = Some(Reading {
+                            read_hook: None,
                             stream: sid,
                             path,
                             playing: None,
@@ -213,7 +216,8 @@ impl Loop {
                     if let Some(s) = r.core.session().cloned() {
                         self.add_publisher_routes(id, r, &s, sid, now);
                     }
-                    self.stream_published(sid, now);
+                    let session_id = r.core.session().map(|s| s.id.clone()).unwrap_or_default();
+                    self.stream_published(sid, now, "rtspSession", &session_id);
                 }
             }
             Event::Paused => {
@@ -282,6 +286,10 @@ impl Loop {
             }
         }
         rd.playing = Some(Playing { cursor, routes });
+        if rd.read_hook.is_none() {
+            let path = rd.path.clone();
+            rd.read_hook = self.read_hook(&path, "rtspSession", &session.id);
+        }
         if multicast && !rd.multicast {
             rd.multicast = true;
             let (sid, path) = (rd.stream, rd.path.clone());

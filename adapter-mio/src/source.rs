@@ -168,7 +168,8 @@ impl Loop {
                                     s.path,
                                     tracks_text(&description)
                                 );
-                                self.stream_published(sid, now);
+                                let url = s.core.url().to_owned();
+                                self.stream_published(sid, now, "rtspSource", &url);
                                 if s.on_demand {
                                     self.ondemand.ready(now, &s.path);
                                     self.answer_parked(&s.path.clone(), true);

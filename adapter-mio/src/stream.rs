@@ -36,6 +36,8 @@ pub(crate) struct Stream {
     pub multicast: Option<MulticastOut>,
     /// Whether the stream is on the loop's list of streams with new items.
     pub dirty: bool,
+    /// `runOnReady` while the stream lasts (`runOnNotReady` when dropped).
+    pub ready_hook: Option<crate::hooks::Held>,
 }
 
 impl Stream {
@@ -61,6 +63,7 @@ impl Stream {
             hls: None,
             multicast: None,
             dirty: false,
+            ready_hook: None,
         }
     }
 

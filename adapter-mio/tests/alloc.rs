@@ -89,6 +89,10 @@ fn settings() -> Settings {
             read_timeout: Duration::from_secs(10),
         }),
         hls: None,
+        hooks: None,
+        run_on_connect: String::new(),
+        run_on_connect_restart: false,
+        run_on_disconnect: String::new(),
     }
 }
 

@@ -55,6 +55,10 @@ pub struct Hub {
     shutdown_tx: watch::Sender<bool>,
     /// On-demand sources (`sourceOnDemand`).
     pub(crate) ondemand: Mutex<crate::ondemand::OnDemandHub>,
+    /// The RTSP port (hooks' `RTSP_PORT`).
+    pub(crate) rtsp_port: u16,
+    /// `runOnInit` commands, stopped at shutdown.
+    pub(crate) init_hooks: Mutex<Vec<weir_core::hooks::HookHandle>>,
     /// Running static sources: path → (URL, stop signal).
     sources: Mutex<HashMap<String, (String, watch::Sender<bool>)>>,
 }
@@ -73,7 +77,7 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Hub {
-    pub(crate) fn new(settings: Settings) -> Arc<Hub> {
+    pub(crate) fn new(settings: Settings, rtsp_port: u16) -> Arc<Hub> {
         let started = Instant::now();
         let unix = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -91,6 +95,8 @@ impl Hub {
             shutdown_tx: watch::channel(false).0,
             ondemand: Mutex::new(Default::default()),
             sources: Mutex::new(HashMap::new()),
+            rtsp_port,
+            init_hooks: Mutex::new(Vec::new()),
         })
     }
 
@@ -150,6 +156,7 @@ impl Hub {
     }
 
     pub(crate) fn shutdown(&self) {
+        lock(&self.init_hooks).clear();
         self.shutdown_tx.send_replace(true);
     }
 }

@@ -13,6 +13,7 @@
 #![deny(unsafe_code)]
 
 mod hls;
+mod hooks;
 mod hub;
 mod multicast;
 mod ondemand;
@@ -159,7 +160,7 @@ impl Server {
             }
             None => None,
         };
-        let hub = Hub::new(settings);
+        let hub = Hub::new(settings, bound.rtsp.map_or(0, |a| a.port()));
         Ok(Server {
             hub,
             rtsp,
@@ -196,6 +197,7 @@ impl Server {
         }
         let mut conns = JoinSet::new();
         conns.spawn(ondemand::run_timers(hub.clone()));
+        hub.start_init_hooks();
         hub.sync_sources();
         tokio::pin!(shutdown);
         loop {

@@ -26,6 +26,15 @@ pub(crate) struct OnDemandHub {
     machine: OnDemand,
     states: HashMap<String, watch::Sender<SourceState>>,
     stops: HashMap<String, watch::Sender<bool>>,
+    /// Running `runOnDemand` commands.
+    commands: HashMap<String, weir_core::hooks::HookSpan>,
+}
+
+impl OnDemandHub {
+    /// Whether `path` has a demand running.
+    pub(crate) fn is_running(&self, path: &str) -> bool {
+        self.machine.is_running(path)
+    }
 }
 
 impl Hub {
@@ -52,7 +61,20 @@ impl Hub {
     fn run_actions(self: &Arc<Self>, od: &mut OnDemandHub) {
         while let Some(action) = od.machine.poll_action() {
             match action {
-                OnDemandAction::Start { path, url } => {
+                OnDemandAction::Start {
+                    path,
+                    url,
+                    command: true,
+                    restart,
+                } => {
+                    od.states
+                        .entry(path.clone())
+                        .or_insert_with(|| watch::channel(SourceState::Starting).0);
+                    if let Some(span) = self.start_demand_hook(&path, &url, restart) {
+                        od.commands.insert(path, span);
+                    }
+                }
+                OnDemandAction::Start { path, url, .. } => {
                     let (stop_tx, stop_rx) = watch::channel(false);
                     od.stops.insert(path.clone(), stop_tx);
                     let state = od
@@ -69,15 +91,19 @@ impl Hub {
                     ));
                 }
                 OnDemandAction::Stop { path } => {
-                    tracing::info!("[path {path}] [RTSP source] stopped: not needed by anyone");
+                    if od.commands.remove(&path).is_some() {
+                        tracing::info!("[path {path}] runOnDemand command stopped");
+                        od.states.remove(&path);
+                    } else {
+                        tracing::info!("[path {path}] [RTSP source] stopped: not needed by anyone");
+                    }
                     if let Some(s) = od.stops.remove(&path) {
                         s.send_replace(true);
                     }
                 }
                 OnDemandAction::TimedOut { path } => {
-                    tracing::warn!(
-                        "[path {path}] [RTSP source] ERR: source of path '{path}' has timed out"
-                    );
+                    tracing::warn!("[path {path}] ERR: source of path '{path}' has timed out");
+                    od.commands.remove(&path);
                     if let Some(s) = od.states.remove(&path) {
                         s.send_replace(SourceState::Failed);
                     }

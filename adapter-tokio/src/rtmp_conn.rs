@@ -26,6 +26,8 @@ struct Publishing {
 }
 
 struct Playing {
+    /// `runOnRead` while playing (`runOnUnread` when dropped).
+    _read_hook: Option<weir_core::hooks::HookSpan>,
     stream: Arc<SharedStream>,
     player: RtmpPlayer,
     cursor: Cursor,
@@ -64,6 +66,7 @@ pub(crate) async fn run(
         batch: Vec::with_capacity(READ_BATCH),
         waiting: None,
     };
+    let _conn_hook = c.hub.connect_hook("rtmpConn", &peer.to_string());
     let mut inbuf = BytesMut::with_capacity(64 * 1024);
     loop {
         if !c.drive(&mut inbuf, &mut wr).await {
@@ -231,6 +234,10 @@ impl Conn {
         self.closed_rx = Some(stream.closed_signal());
         p.stream = Some(stream);
         self.core.log_publishing(&tracks_text(&desc));
+        if let Some(s) = self.publishing.as_ref().and_then(|p| p.stream.clone()) {
+            let id = self.core.peer().to_string();
+            self.hub.stream_published(&s, "rtmpConn", &id);
+        }
         Ok(())
     }
 
@@ -270,7 +277,11 @@ impl Conn {
         let (mut seq_rx, closed_rx) = stream.subscribe();
         seq_rx.mark_changed();
         self.closed_rx = Some(closed_rx);
+        let read_hook = self
+            .hub
+            .read_hook(path, "rtmpConn", &self.core.peer().to_string());
         self.playing = Some(Playing {
+            _read_hook: read_hook,
             stream,
             player,
             cursor,

@@ -22,6 +22,8 @@ use weir_core::rtsp::server::{
 };
 
 struct Reading {
+    /// `runOnRead` while playing (`runOnUnread` when dropped).
+    read_hook: Option<weir_core::hooks::HookSpan>,
     stream: Arc<SharedStream>,
     /// Set once PLAY is answered.
     playing: Option<Playing>,
@@ -75,6 +77,7 @@ pub(crate) async fn run(hub: Arc<Hub>, rtsp: Arc<RtspHub>, sock: TcpStream, peer
         headers: Vec::with_capacity(READ_BATCH * 4),
         waiting: None,
     };
+    let _conn_hook = c.hub.connect_hook("rtspConn", &peer.to_string());
     let mut inbuf = BytesMut::with_capacity(64 * 1024);
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -246,6 +249,7 @@ impl Conn {
                         let desc = stream.description.clone();
                         self.closed_rx = Some(stream.closed_signal());
                         self.reading = Some(Reading {
+                            read_hook: None,
                             stream,
                             playing: None,
                             multicast: false,
@@ -263,6 +267,7 @@ impl Conn {
                     if let Some(s) = self.core.session() {
                         let s = s.clone();
                         self.add_publisher_routes(&s, &stream);
+                        self.hub.stream_published(&stream, "rtspSession", &s.id);
                     }
                 }
             }
@@ -335,6 +340,11 @@ impl Conn {
         let (mut seq_rx, _) = r.stream.subscribe();
         // Deliver what the ring already holds right away.
         seq_rx.mark_changed();
+        if r.read_hook.is_none() {
+            r.read_hook = self
+                .hub
+                .read_hook(&r.stream.path, "rtspSession", &session.id);
+        }
         r.playing = Some(Playing {
             cursor,
             routes,

@@ -79,6 +79,7 @@ async fn pull(
         read_timeout: hub.settings.write_timeout.max(Duration::from_secs(10)),
         ..Default::default()
     };
+    let url_text = url.url.clone();
     let mut core = ClientConnection::new(cfg, url, Instant::now());
     let mut stream: Option<Arc<SharedStream>> = None;
     let mut inbuf = BytesMut::with_capacity(64 * 1024);
@@ -106,10 +107,8 @@ async fn pull(
                                 "[path {path}] [RTSP source] ready: {}",
                                 tracks_text(&description)
                             );
+                            hub.stream_published(&s, "rtspSource", &url_text);
                             stream = Some(s);
-                            if ready.is_some() {
-                                hub.source_ready(path);
-                            }
                         }
                         Err(e) => core.handle_close(&e.to_string()),
                     }

@@ -30,6 +30,8 @@ pub(crate) struct SharedStream {
     seq_tx: watch::Sender<u64>,
     closed_tx: watch::Sender<bool>,
     closed: AtomicBool,
+    /// `runOnReady` while the stream is ready (`runOnNotReady` when it closes).
+    ready_hook: Mutex<Option<weir_core::hooks::HookSpan>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -59,6 +61,7 @@ impl SharedStream {
             seq_tx: watch::channel(0).0,
             closed_tx: watch::channel(false).0,
             closed: AtomicBool::new(false),
+            ready_hook: Mutex::new(None),
         })
     }
 
@@ -106,6 +109,13 @@ impl SharedStream {
     pub fn close(&self) {
         self.closed.store(true, Ordering::Release);
         self.closed_tx.send_replace(true);
+        let hook = lock(&self.ready_hook).take();
+        drop(hook);
+    }
+
+    /// Keeps the stream's `runOnReady` span (ended by [`SharedStream::close`]).
+    pub fn set_ready_hook(&self, span: Option<weir_core::hooks::HookSpan>) {
+        *lock(&self.ready_hook) = span;
     }
 
     /// Whether the stream is closed.

@@ -37,6 +37,7 @@
 //! - [`http`]: a protocol-generic HTTP/1.1 server connection state machine (pipelining, held
 //!   answers for LL-HLS blocking reloads, CORS) serving HLS, later the Control API and metrics.
 //! - [`mpegts`]: the MPEG-TS muxer (PAT/PMT, PES, PCR, ADTS) for HLS segments.
+//! - [`hooks`]: `runOn…` commands: their settings, environment and the runner interface.
 //! - [`settings`]: what the runtime adapters need from the configuration.
 //! - [`media`]: the media model: tracks, units, the per-path stream with its fan-out ring, and the
 //!   path registry.
@@ -49,6 +50,7 @@ pub mod error;
 pub mod flv;
 pub mod fmp4;
 pub mod hls;
+pub mod hooks;
 pub mod http;
 pub mod media;
 pub mod mpegts;

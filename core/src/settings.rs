@@ -21,6 +21,14 @@ pub struct Settings {
     pub rtmp: Option<RtmpSettings>,
     /// The HLS server (`hls: yes`), if enabled.
     pub hls: Option<HlsSettings>,
+    /// Runs the `runOn…` commands (none: hooks are not run).
+    pub hooks: crate::hooks::Hooks,
+    /// `runOnConnect`.
+    pub run_on_connect: String,
+    /// `runOnConnectRestart`.
+    pub run_on_connect_restart: bool,
+    /// `runOnDisconnect`.
+    pub run_on_disconnect: String,
 }
 
 /// Settings of the HLS server.

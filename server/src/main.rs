@@ -6,6 +6,7 @@
 //! environment variables override the file's keys.
 
 mod config;
+mod hookrun;
 mod log;
 mod reload;
 mod runtime;

@@ -10,8 +10,12 @@ use std::time::{Duration, Instant};
 /// The on-demand source of one path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OnDemandConf {
-    /// Where to pull from (groups already substituted).
+    /// Where to pull from (groups already substituted), or the `runOnDemand` command.
     pub url: String,
+    /// `url` is a `runOnDemand` command (ready when something publishes to the path).
+    pub command: bool,
+    /// `runOnDemandRestart`.
+    pub restart: bool,
     /// `sourceOnDemandStartTimeout`.
     pub start_timeout: Duration,
     /// `sourceOnDemandCloseAfter`.
@@ -25,8 +29,12 @@ pub enum OnDemandAction {
     Start {
         /// The path.
         path: String,
-        /// The source URL.
+        /// The source URL, or the `runOnDemand` command.
         url: String,
+        /// `url` is a command.
+        command: bool,
+        /// Restart the command when it exits.
+        restart: bool,
     },
     /// Close the source of `path`: nobody read it for `sourceOnDemandCloseAfter`.
     Stop {
@@ -70,6 +78,8 @@ impl OnDemand {
                 self.actions.push_back(OnDemandAction::Start {
                     path: path.to_owned(),
                     url: conf.url.clone(),
+                    command: conf.command,
+                    restart: conf.restart,
                 });
                 let deadline = Some(now + conf.start_timeout);
                 self.entries.insert(
@@ -156,6 +166,8 @@ mod tests {
     fn conf() -> OnDemandConf {
         OnDemandConf {
             url: "rtsp://o/cam".into(),
+            command: false,
+            restart: false,
             start_timeout: Duration::from_secs(10),
             close_after: Duration::from_secs(5),
         }
@@ -177,7 +189,9 @@ mod tests {
             od.poll_action(),
             Some(OnDemandAction::Start {
                 path: "cam".into(),
-                url: "rtsp://o/cam".into()
+                url: "rtsp://o/cam".into(),
+                command: false,
+                restart: false
             })
         );
         assert_eq!(od.poll_action(), None, "started once");

@@ -24,6 +24,8 @@ pub struct PathConf {
     pub source_on_demand_start_timeout: Duration,
     /// `sourceOnDemandCloseAfter`: how long the source stays after the last reader left.
     pub source_on_demand_close_after: Duration,
+    /// The `runOn…` hooks.
+    pub hooks: crate::hooks::PathHooks,
 }
 
 impl PathConf {
@@ -37,6 +39,11 @@ impl PathConf {
             source_on_demand: false,
             source_on_demand_start_timeout: Duration::from_secs(10),
             source_on_demand_close_after: Duration::from_secs(10),
+            hooks: crate::hooks::PathHooks {
+                run_on_demand_start_timeout: Duration::from_secs(10),
+                run_on_demand_close_after: Duration::from_secs(10),
+                ..Default::default()
+            },
         }
     }
 
@@ -311,14 +318,33 @@ impl<S: Clone> PathManager<S> {
     /// expanded with the name's groups), if its entry has one.
     pub fn on_demand_source(&self, name: &str) -> Option<super::OnDemandConf> {
         let (m, conf) = self.find_conf(name).ok()?;
-        if !conf.source_on_demand || !conf.source.starts_with("rtsp://") {
-            return None;
+        if conf.source_on_demand && conf.source.starts_with("rtsp://") {
+            return Some(super::OnDemandConf {
+                url: m.expand(&conf.source, name),
+                command: false,
+                restart: false,
+                start_timeout: conf.source_on_demand_start_timeout,
+                close_after: conf.source_on_demand_close_after,
+            });
         }
-        Some(super::OnDemandConf {
-            url: m.expand(&conf.source, name),
-            start_timeout: conf.source_on_demand_start_timeout,
-            close_after: conf.source_on_demand_close_after,
-        })
+        let h = &conf.hooks;
+        if conf.source == "publisher" && !h.run_on_demand.is_empty() {
+            // `runOnDemand`: the command is expected to publish to the path.
+            return Some(super::OnDemandConf {
+                url: h.run_on_demand.clone(),
+                command: true,
+                restart: h.run_on_demand_restart,
+                start_timeout: h.run_on_demand_start_timeout,
+                close_after: h.run_on_demand_close_after,
+            });
+        }
+        None
+    }
+
+    /// The hooks of `name`'s entry and the groups its name matched with.
+    pub fn hooks_of(&self, name: &str) -> Option<(crate::hooks::PathHooks, Vec<String>)> {
+        let (m, conf) = self.find_conf(name).ok()?;
+        Some((conf.hooks.clone(), m.groups))
     }
 
     /// Makes `id` the publisher of `name` with `stream` (refused on a path whose entry has a
@@ -426,6 +452,7 @@ mod tests {
             source_on_demand: false,
             source_on_demand_start_timeout: Duration::from_secs(10),
             source_on_demand_close_after: Duration::from_secs(10),
+            hooks: Default::default(),
             name: name.into(),
             source: "publisher".into(),
             override_publisher: over,

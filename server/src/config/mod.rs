@@ -31,6 +31,9 @@ pub const DEFAULT_CONFIG: &str = include_str!("mediamtx.yml");
 
 /// Global keys weir implements.
 const IMPLEMENTED: &[&str] = &[
+    "runOnConnect",
+    "runOnConnectRestart",
+    "runOnDisconnect",
     "logLevel",
     "readTimeout",
     "writeTimeout",
@@ -324,6 +327,14 @@ pub fn load_with_env(text: Option<&str>, env: &[(String, String)]) -> Result<Con
     } else {
         None
     };
+    let command = |k: &str| match get(k) {
+        Yaml::Null => Ok(String::new()),
+        Yaml::Str(s) => Ok(s),
+        other => Err(src.err(
+            &[k],
+            &format!("expected a command line, got {}", other.type_name()),
+        )),
+    };
     let settings = Settings {
         paths,
         write_timeout: duration("writeTimeout")?,
@@ -331,6 +342,10 @@ pub fn load_with_env(text: Option<&str>, env: &[(String, String)]) -> Result<Con
         rtsp,
         rtmp,
         hls,
+        hooks: Some(std::sync::Arc::new(crate::hookrun::ProcessHooks)),
+        run_on_connect: command("runOnConnect")?,
+        run_on_connect_restart: boolean("runOnConnectRestart")?,
+        run_on_disconnect: command("runOnDisconnect")?,
     };
     Ok(Config {
         log_level,

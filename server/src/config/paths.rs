@@ -16,6 +16,19 @@ const IMPLEMENTED_PATH: &[&str] = &[
     "sourceOnDemand",
     "sourceOnDemandStartTimeout",
     "sourceOnDemandCloseAfter",
+    "runOnInit",
+    "runOnInitRestart",
+    "runOnDemand",
+    "runOnDemandRestart",
+    "runOnDemandStartTimeout",
+    "runOnDemandCloseAfter",
+    "runOnUnDemand",
+    "runOnAvailable",
+    "runOnAvailableRestart",
+    "runOnUnavailable",
+    "runOnRead",
+    "runOnReadRestart",
+    "runOnUnread",
 ];
 
 /// Names that all mean "every path": MediaMTX refuses more than one of them.
@@ -137,7 +150,43 @@ pub(crate) fn load(
                 }
             }
         };
+        let command = |key: &'static str| -> Result<String, ConfigError> {
+            match merged.get(key) {
+                None | Some(Yaml::Null) => Ok(String::new()),
+                Some(Yaml::Str(s)) => Ok(s.clone()),
+                Some(other) => {
+                    let what = format!("expected a command line, got {}", other.type_name());
+                    Err(src.err(&origin(key), &what))
+                }
+            }
+        };
+        let flag = |key: &'static str| -> Result<bool, ConfigError> {
+            match merged.get(key) {
+                None => Ok(false),
+                Some(Yaml::Bool(b)) => Ok(*b),
+                Some(other) => {
+                    let what = format!("expected a boolean, got {}", other.type_name());
+                    Err(src.err(&origin(key), &what))
+                }
+            }
+        };
+        let hooks = weir_core::hooks::PathHooks {
+            run_on_init: command("runOnInit")?,
+            run_on_init_restart: flag("runOnInitRestart")?,
+            run_on_demand: command("runOnDemand")?,
+            run_on_demand_restart: flag("runOnDemandRestart")?,
+            run_on_demand_start_timeout: duration("runOnDemandStartTimeout")?,
+            run_on_demand_close_after: duration("runOnDemandCloseAfter")?,
+            run_on_un_demand: command("runOnUnDemand")?,
+            run_on_ready: command("runOnAvailable")?,
+            run_on_ready_restart: flag("runOnAvailableRestart")?,
+            run_on_not_ready: command("runOnUnavailable")?,
+            run_on_read: command("runOnRead")?,
+            run_on_read_restart: flag("runOnReadRestart")?,
+            run_on_unread: command("runOnUnread")?,
+        };
         let conf = PathConf {
+            hooks,
             name: name.clone(),
             source,
             override_publisher,

@@ -455,3 +455,20 @@ fn static_sources_on_regex_paths_and_bad_urls_are_rejected() {
         &["key 'paths.cam.sourceOnDemandCloseAfter' (line 3)"],
     );
 }
+
+#[test]
+fn hooks_take_effect() {
+    let c = load(Some(
+        "runOnConnect: 'env > /tmp/c'\npaths:\n  cam:\n    runOnAvailable: 'echo ready'\n    runOnAvailableRestart: yes\n    runOnRead: 'echo read'\n    runOnDemand: 'ffmpeg x'\n    runOnDemandCloseAfter: 2s\n",
+    ))
+    .unwrap();
+    assert!(c.not_implemented.is_empty(), "{:?}", c.not_implemented);
+    assert_eq!(c.settings.run_on_connect, "env > /tmp/c");
+    let h = &path(&c, "cam").hooks;
+    assert_eq!(h.run_on_ready, "echo ready");
+    assert!(h.run_on_ready_restart);
+    assert_eq!(h.run_on_read, "echo read");
+    assert_eq!(h.run_on_demand, "ffmpeg x");
+    assert_eq!(h.run_on_demand_close_after, Duration::from_secs(2));
+    assert_eq!(h.run_on_demand_start_timeout, Duration::from_secs(10));
+}
