@@ -21,7 +21,7 @@ impl Hub {
     /// A stream was published (by a `source_type` `source_id`): `runOnReady` starts (it ends
     /// with the stream), readers waiting on demand are answered.
     pub(crate) fn stream_published(
-        &self,
+        self: &Arc<Self>,
         stream: &SharedStream,
         source_type: &str,
         source_id: &str,
@@ -37,6 +37,11 @@ impl Hub {
             }
         }
         self.demand_met(&stream.path);
+        if let Some(hls) = self.hls.get() {
+            if hls.settings.always_remux {
+                let _ = hls.muxer(self, &stream.path);
+            }
+        }
     }
 
     /// `runOnRead` for a reader of `path` (`runOnUnread` when the span is dropped).

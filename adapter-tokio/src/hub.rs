@@ -57,6 +57,8 @@ pub struct Hub {
     pub(crate) ondemand: Mutex<crate::ondemand::OnDemandHub>,
     /// The RTSP port (hooks' `RTSP_PORT`).
     pub(crate) rtsp_port: u16,
+    /// The HLS server, when enabled (for `hlsAlwaysRemux`).
+    pub(crate) hls: std::sync::OnceLock<Arc<crate::hls::HlsHub>>,
     /// `runOnInit` commands, stopped at shutdown.
     pub(crate) init_hooks: Mutex<Vec<weir_core::hooks::HookHandle>>,
     /// Running static sources: path → (URL, stop signal).
@@ -96,6 +98,7 @@ impl Hub {
             ondemand: Mutex::new(Default::default()),
             sources: Mutex::new(HashMap::new()),
             rtsp_port,
+            hls: std::sync::OnceLock::new(),
             init_hooks: Mutex::new(Vec::new()),
         })
     }

@@ -87,12 +87,15 @@ struct HlsListener {
 #[derive(Clone)]
 pub struct Control {
     hub: Arc<Hub>,
+    /// The server's runtime: a reload from another thread spawns source tasks on it.
+    runtime: tokio::runtime::Handle,
 }
 
 impl Control {
     /// Applies new path entries: paths whose entry changed are closed (their publisher and
     /// readers disconnected, static sources restarted); the others are untouched.
     pub fn reload_paths(&self, confs: Vec<weir_core::media::PathConf>) {
+        let _in_runtime = self.runtime.enter();
         self.hub.reload_paths(confs);
     }
 }
@@ -161,6 +164,10 @@ impl Server {
             None => None,
         };
         let hub = Hub::new(settings, bound.rtsp.map_or(0, |a| a.port()));
+        if let Some(h) = &hls {
+            // `hlsAlwaysRemux` starts a path's muxer when the path gets a publisher.
+            let _ = hub.hls.set(h.hub.clone());
+        }
         Ok(Server {
             hub,
             rtsp,
@@ -175,10 +182,12 @@ impl Server {
         self.bound
     }
 
-    /// A handle that changes the running server's configuration (hot reload).
+    /// A handle that changes the running server's configuration (hot reload); call it from
+    /// within the runtime that runs the server.
     pub fn control(&self) -> Control {
         Control {
             hub: self.hub.clone(),
+            runtime: tokio::runtime::Handle::current(),
         }
     }
 

@@ -23,10 +23,11 @@ fn reload_closes_the_changed_path_only() {
     reader.wait_video_packets(25, secs(10));
     let before = reader.snapshot();
 
-    // cam1's entry changes (maxReaders): cam1 is closed, cam2 is untouched.
+    // cam1's source changes (to a pull from a server that is not there): cam1 is closed —
+    // its publisher disconnected, its new source started — and cam2 is untouched.
     let mark = weir.log_len();
     let edited = rtsp_config(
-        "paths:\n  cam1:\n    source: publisher\n    maxReaders: 3\n  cam2:\n    source: publisher\n",
+        "paths:\n  cam1:\n    source: rtsp://127.0.0.1:9/cam1\n  cam2:\n    source: publisher\n",
     );
     std::fs::write(weir.config_file(), edited).expect("edit the configuration");
     weir.wait_for_log_since(mark, "configuration reloaded from", secs(10));
