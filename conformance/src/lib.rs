@@ -1,14 +1,62 @@
 //! weir-conformance: replays captured real-world traffic (pcap) against a weir on each runtime
-//! and checks its answers and forwarded media. This half reads captures: pcap/pcapng files are
-//! decoded down to TCP and UDP ([`capture`], [`link`]), TCP connections are reassembled with
-//! missing bytes flagged ([`tcp`]), and flows are classified and tied to the RTSP sessions that
-//! negotiated them ([`flows`], [`rtsp`]). [`Capture`] puts it together.
+//! and checks its answers and forwarded media.
+//!
+//! # Reading captures
+//!
+//! pcap/pcapng files are decoded down to TCP and UDP ([`capture`], [`link`]), TCP connections
+//! are reassembled with missing bytes flagged ([`tcp`]), and flows are classified and tied to
+//! the RTSP sessions that negotiated them ([`flows`], [`rtsp`]). [`Capture`] puts it together.
+//!
+//! # Replaying them
+//!
+//! [`runtime::Weir`] starts weir in-process on ephemeral 127.0.0.1 ports, on either
+//! [`runtime::Runtime`]: `weir_tokio::Server` on its own tokio runtime or `weir_mio::Server` on
+//! its own thread. [`replay::replay`] replays every client flow of a capture against a fresh
+//! server each, doing the rewriting a live replay needs:
+//!
+//! - **RTSP publishers** (ANNOUNCE/SETUP/RECORD): requests in order, each answer's status
+//!   compared with the original server's (by CSeq); URL authority, Session id and UDP
+//!   `client_port` rewritten (local sockets stand in for the client's); then the captured RTP,
+//!   interleaved or as the datagrams of the UDP flows the SETUPs negotiated. A reader of the
+//!   path, attached at RECORD, checks every RTP payload arrives intact and in order.
+//! - **RTSP readers** (DESCRIBE/SETUP/PLAY): what the original server sent (its DESCRIBE
+//!   answer and RTP) is first published into weir by the replay's own publisher, then the
+//!   reader's requests are replayed (SETUP URLs mapped onto weir's control URLs), and its
+//!   media must arrive.
+//! - **RTMP publishers**: C0 and C1 as captured, C2 = weir's S1, then the client's byte stream
+//!   as captured (re-encoded only if weir's stream id differs); the answers (`_result` /
+//!   `_error` by transaction id, `onStatus` codes) are compared, and an RTMP player written
+//!   with weir-core's chunk codec checks the FLV tag bodies. **RTMP players** are replayed
+//!   after publishing the media the original server sent them.
+//! - **HLS fetches** are live, so they are replayed at the capture's pace together with the
+//!   capture's own publisher of the path, each request once the answers it followed in the
+//!   capture were replayed; without a publisher in the capture: *not replayable*.
+//! - **Bare RTP** (no RTSP session captured) is published with an SDP inferred from its
+//!   payloads when they are recognisably H.264 or H.265.
+//!
+//! Each flow gets a [`replay::Verdict`]: pass, fail (with reasons), known difference (with
+//! the explanation), or not replayable (with why). Replays run as fast as possible, or paced
+//! by the capture's timing ([`replay::Options`]).
+//!
+//! # The report
+//!
+//! [`report`] replays every capture of a folder on both runtimes, compares the runtimes
+//! (verdicts and the fingerprints of the media each checking reader received must be equal)
+//! and writes a markdown table, case × runtime × verdict, with each known difference
+//! explained: `cargo test -p weir-conformance --test replay` writes `conformance/REPORT.md`
+//! and fails on any failed flow or runtime mismatch. From the command line:
+//! `weir-conformance replay FILE [--runtime tokio|mio|both] [--paced] [-v] [--log debug]`.
+//! `conformance/scripts/capture.sh` records the team's own captures (ffmpeg, GStreamer,
+//! against weir and reference servers).
 #![forbid(unsafe_code)]
 
 pub mod capture;
 pub mod flows;
 pub mod link;
+pub mod replay;
+pub mod report;
 pub mod rtsp;
+pub mod runtime;
 mod summary;
 pub mod tcp;
 
