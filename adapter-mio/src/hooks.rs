@@ -38,15 +38,7 @@ impl Loop {
 
     /// `runOnConnect` for a connection; `runOnDisconnect` runs when the value is dropped.
     pub(crate) fn connect_hook(&self, conn_type: &str, conn_id: &str) -> Option<Held> {
-        let s = &self.settings;
-        let env = HookEnv::conn(conn_type, conn_id, self.rtsp_port);
-        HookSpan::start(
-            &s.hooks,
-            &s.run_on_connect,
-            s.run_on_connect_restart,
-            &s.run_on_disconnect,
-            env,
-        )
+        HookSpan::connect(&self.settings, conn_type, conn_id, self.rtsp_port)
     }
 
     /// `runOnDemand` of `path` started by the on-demand machine.

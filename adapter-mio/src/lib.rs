@@ -55,6 +55,7 @@ mod conn;
 mod event_loop;
 mod hls;
 mod hooks;
+mod machine;
 mod net;
 mod ondemand;
 mod rtmp;

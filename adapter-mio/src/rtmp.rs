@@ -80,7 +80,7 @@ impl RtmpConn {
 }
 
 impl Loop {
-    /// Drains the connection's outputs until it has nothing more to say; false once closing.
+    /// Drives the connection's machine (see `machine.rs`); false once it is to be closed.
     pub(crate) fn drive_rtmp(
         &mut self,
         id: Id,
@@ -88,30 +88,7 @@ impl Loop {
         r: &mut RtmpConn,
         now: Instant,
     ) -> bool {
-        let mut open = true;
-        loop {
-            let mut progressed = false;
-            while let Some(ev) = r.core.poll_event() {
-                progressed = true;
-                if !self.on_rtmp_event(id, r, ev, now) {
-                    open = false;
-                }
-            }
-            if r.core.poll_transmit(&mut c.out) {
-                progressed = true;
-            }
-            if open && !r.core.is_waiting() && !r.core.is_closing() && c.inbuf.pending() > 0 {
-                let before = c.inbuf.pending();
-                r.core.handle_input(now, c.inbuf.buf());
-                progressed |=
-                    c.inbuf.pending() != before || r.core.is_waiting() || r.core.is_closing();
-            }
-            if !progressed {
-                break;
-            }
-        }
-        c.deadline = r.core.poll_timeout();
-        open
+        self.drive_machine(c, r, now, |lp, r, ev| lp.on_rtmp_event(id, r, ev, now))
     }
 
     fn on_rtmp_event(&mut self, id: Id, r: &mut RtmpConn, ev: RtmpEvent, now: Instant) -> bool {

@@ -98,8 +98,7 @@ impl RtspConn {
 }
 
 impl Loop {
-    /// Drains the connection's outputs, answering questions and resuming input, until it has
-    /// nothing more to say. False once the connection is to be closed.
+    /// Drives the connection's machine (see `machine.rs`); false once it is to be closed.
     pub(crate) fn drive_rtsp(
         &mut self,
         id: Id,
@@ -107,31 +106,7 @@ impl Loop {
         r: &mut RtspConn,
         now: Instant,
     ) -> bool {
-        let mut open = true;
-        loop {
-            let mut progressed = false;
-            while let Some(ev) = r.core.poll_event() {
-                progressed = true;
-                if !self.on_rtsp_event(id, r, ev, now) {
-                    open = false;
-                }
-            }
-            if r.core.poll_transmit(&mut c.out) {
-                progressed = true;
-            }
-            if open && !r.core.is_waiting() && !r.core.is_closing() && c.inbuf.pending() > 0 {
-                let before = c.inbuf.pending();
-                r.core.handle_input(now, c.inbuf.buf());
-                // An error answer leaves the input unconsumed: closing is progress too.
-                progressed |=
-                    c.inbuf.pending() != before || r.core.is_waiting() || r.core.is_closing();
-            }
-            if !progressed {
-                break;
-            }
-        }
-        c.deadline = r.core.poll_timeout();
-        open
+        self.drive_machine(c, r, now, |lp, r, ev| lp.on_rtsp_event(id, r, ev, now))
     }
 
     /// Acts on one event; false on Close.

@@ -139,73 +139,62 @@ impl Loop {
         s: &mut SourceConn,
         now: Instant,
     ) -> bool {
-        let mut open = true;
-        loop {
-            let mut progressed = false;
-            while let Some(ev) = s.core.poll_event() {
-                progressed = true;
-                match ev {
-                    ClientEvent::Ready { description } => {
-                        let pid = self.next_id();
-                        let stream = Stream::new(
-                            s.path.clone(),
-                            id,
-                            pid,
-                            description.clone(),
-                            self.settings.write_queue_size,
-                            self.clock,
-                            crate::random_seed(),
+        self.drive_machine(c, s, now, |lp, s, ev| lp.on_source_event(id, s, ev, now))
+    }
+
+    /// Acts on one event of a source connection; false on Close.
+    fn on_source_event(
+        &mut self,
+        id: Id,
+        s: &mut SourceConn,
+        ev: ClientEvent,
+        now: Instant,
+    ) -> bool {
+        match ev {
+            ClientEvent::Ready { description } => {
+                let pid = self.next_id();
+                let stream = Stream::new(
+                    s.path.clone(),
+                    id,
+                    pid,
+                    description.clone(),
+                    self.settings.write_queue_size,
+                    self.clock,
+                    crate::random_seed(),
+                );
+                let sid = self.streams.insert(stream);
+                match self.paths.publish_source(&s.path, pid, sid) {
+                    Ok(outcome) => {
+                        if let Some((_, old)) = outcome.replaced {
+                            self.end_stream(old, Some("publisher was replaced"));
+                        }
+                        s.stream = Some(sid);
+                        tracing::info!(
+                            "[path {}] [RTSP source] ready: {}",
+                            s.path,
+                            tracks_text(&description)
                         );
-                        let sid = self.streams.insert(stream);
-                        match self.paths.publish_source(&s.path, pid, sid) {
-                            Ok(outcome) => {
-                                if let Some((_, old)) = outcome.replaced {
-                                    self.end_stream(old, Some("publisher was replaced"));
-                                }
-                                s.stream = Some(sid);
-                                tracing::info!(
-                                    "[path {}] [RTSP source] ready: {}",
-                                    s.path,
-                                    tracks_text(&description)
-                                );
-                                let url = s.core.url().to_owned();
-                                self.stream_published(sid, now, "rtspSource", &url);
-                                if s.on_demand {
-                                    self.ondemand.ready(now, &s.path);
-                                    self.answer_parked(&s.path.clone(), true);
-                                }
-                            }
-                            Err(e) => {
-                                self.streams.remove(sid);
-                                s.core.handle_close(&e.to_string());
-                            }
-                        }
+                        let url = s.core.url().to_owned();
+                        // Also answers readers waiting for an on-demand source.
+                        self.stream_published(sid, now, "rtspSource", &url);
                     }
-                    ClientEvent::Rtp { track, packet } => {
-                        if let Some(sid) = s.stream {
-                            self.push_rtp(sid, now, track, packet);
-                        }
-                    }
-                    ClientEvent::Close { reason } => {
-                        tracing::warn!("[path {}] [RTSP source] ERR: {reason}", s.path);
-                        open = false;
+                    Err(e) => {
+                        self.streams.remove(sid);
+                        s.core.handle_close(&e.to_string());
                     }
                 }
             }
-            if s.core.poll_transmit(&mut c.out) {
-                progressed = true;
+            ClientEvent::Rtp { track, packet } => {
+                if let Some(sid) = s.stream {
+                    self.push_rtp(sid, now, track, packet);
+                }
             }
-            if open && !s.core.is_closed() && c.inbuf.pending() > 0 {
-                let before = c.inbuf.pending();
-                s.core.handle_input(now, c.inbuf.buf());
-                progressed |= c.inbuf.pending() != before || s.core.is_closed();
-            }
-            if !progressed {
-                break;
+            ClientEvent::Close { reason } => {
+                tracing::warn!("[path {}] [RTSP source] ERR: {reason}", s.path);
+                return false;
             }
         }
-        c.deadline = s.core.poll_timeout();
-        open
+        true
     }
 
     /// The source connection ended: its stream is withdrawn; a static source is retried.

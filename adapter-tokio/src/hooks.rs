@@ -59,15 +59,7 @@ impl Hub {
 
     /// `runOnConnect` for a connection (`runOnDisconnect` when the span is dropped).
     pub(crate) fn connect_hook(&self, conn_type: &str, conn_id: &str) -> Option<HookSpan> {
-        let s = &self.settings;
-        let env = HookEnv::conn(conn_type, conn_id, self.rtsp_port);
-        HookSpan::start(
-            &s.hooks,
-            &s.run_on_connect,
-            s.run_on_connect_restart,
-            &s.run_on_disconnect,
-            env,
-        )
+        HookSpan::connect(&self.settings, conn_type, conn_id, self.rtsp_port)
     }
 
     /// `runOnInit` of every path entry with an exact name, kept until shutdown.

@@ -158,6 +158,23 @@ impl HookSpan {
         )
     }
 
+    /// `runOnConnect` / `runOnDisconnect` of a connection (`conn_type`: `rtspConn`, `rtmpConn`).
+    pub fn connect(
+        settings: &crate::settings::Settings,
+        conn_type: &str,
+        conn_id: &str,
+        rtsp_port: u16,
+    ) -> Option<HookSpan> {
+        let env = HookEnv::conn(conn_type, conn_id, rtsp_port);
+        HookSpan::start(
+            &settings.hooks,
+            &settings.run_on_connect,
+            settings.run_on_connect_restart,
+            &settings.run_on_disconnect,
+            env,
+        )
+    }
+
     /// `runOnDemand` / `runOnUnDemand` of a path entry (the command given: already chosen).
     pub fn demand(
         hooks: &Hooks,
