@@ -12,7 +12,7 @@ pub trait Runner {
 pub type Area<R> = (&'static str, fn(&mut R));
 
 /// Every area, in the order the benches and the scripts list them.
-pub fn all_areas<R: Runner>() -> [Area<R>; 6] {
+pub fn all_areas<R: Runner>() -> [Area<R>; 8] {
     [
         ("rtsp", crate::rtsp::workloads::<R>),
         ("rtp", crate::rtp::workloads::<R>),
@@ -20,6 +20,8 @@ pub fn all_areas<R: Runner>() -> [Area<R>; 6] {
         ("sdp", crate::sdp::workloads::<R>),
         ("fanout", crate::fanout::workloads::<R>),
         ("ingest", crate::ingest::workloads::<R>),
+        ("rtmp", crate::rtmp::workloads::<R>),
+        ("mux", crate::mux::workloads::<R>),
     ]
 }
 
