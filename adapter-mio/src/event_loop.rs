@@ -27,8 +27,9 @@ use weir_core::rtp::RtpPacket;
 use weir_core::rtsp::server::multicast_datagrams;
 use weir_core::settings::Settings;
 
-/// Items a reader takes from the ring per read.
-pub(crate) const READ_BATCH: usize = 64;
+/// Items a reader takes from the ring per read: small, so that a reader catching up never
+/// overshoots its preallocated output buffer (which would allocate).
+pub(crate) const READ_BATCH: usize = 16;
 /// A reader with this many bytes queued takes nothing more from the ring until the socket
 /// drains (if it falls behind the ring meanwhile, it resumes at the next key frame).
 pub(crate) const MAX_PENDING_OUT: usize = 512 * 1024;
