@@ -14,10 +14,14 @@
 //! bytes and keeps the registry.
 //!
 //! Why one loop rather than one per core: fan-out is the work, and it is cheapest where the
-//! ring is: one thread copies each packet into N buffers with no synchronisation at all; the
-//! kernel's send path (per-socket `write`) is where the time goes, and one core saturates a
-//! 2-core machine's network stack for loopback readers before the loop does. Measurements are
-//! in BENCHMARKS.md.
+//! ring is — one thread copies each packet into N buffers with no synchronisation at all, and
+//! the kernel's per-socket send path is where the time goes. Measured (BENCHMARKS.md, 2 vCPUs,
+//! 1,000 RTSP/TCP readers of a 2 Mbit/s stream, 2.07 Gbit/s delivered, zero loss): this single
+//! loop spends 0.99 CPU-seconds per delivered GB against 1.22 for the multi-threaded tokio
+//! adapter and 0.78 for a bare copy-to-N-sockets pipe; its p99 delivery latency is higher
+//! (25 ms against 16 ms at 1,000 readers), the price of serving every reader from one thread.
+//! One loop per core (paths sharded across loops) is the way to more cores; on this 2-core
+//! machine, with the load generator on the other core, it would have nothing to gain.
 //!
 //! # Steady state and allocation
 //!
