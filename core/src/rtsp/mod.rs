@@ -1,9 +1,9 @@
 //! RTSP 1.0 (RFC 2326): wire messages, typed headers, and the server connection state machine.
 
+pub mod client;
 pub mod headers;
 pub mod message;
 pub mod method;
-pub mod client;
 pub mod server;
 pub mod status;
 pub mod writer;
