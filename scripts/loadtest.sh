@@ -51,7 +51,9 @@ INSTALL="${INSTALL:-1}"
 THREADS="${LOADGEN_THREADS:-1}"
 results="$out/results.jsonl"
 mkdir -p "$out/logs" "$out/peers"
-[ "${APPEND:-0}" = 1 ] || : >"$results"
+TABLE_ONLY=0
+[ "${1:-}" = --table-only ] && TABLE_ONLY=1
+[ "${APPEND:-0}" = 1 ] || [ "$TABLE_ONLY" = 1 ] || : >"$results"
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 say() { echo "== $*" >&2; }
@@ -63,6 +65,9 @@ print(json.dumps(dict(a.split("=", 1) for a in sys.argv[1:])))
 PY
 }
 
+if [ "$TABLE_ONLY" = 1 ]; then
+    BUILD=0
+fi
 if [ "${BUILD:-1}" = 1 ]; then
     say "building weir (tokio + mio) and the load generator"
     nice -n 10 cargo build --release -p weir --features mio || exit 1
@@ -72,6 +77,7 @@ weir="${WEIR_BIN:-$target/release/weir}"
 loadgen="$target/release/loadgen"
 barepipe="$target/release/barepipe"
 
+if [ "$TABLE_ONLY" != 1 ]; then
 for b in "$weir" "$target/release/loadgen" "$target/release/barepipe"; do
     [ -x "$b" ] || { echo "loadtest.sh: $b is missing (run without BUILD=0)" >&2; exit 1; }
 done
@@ -100,6 +106,7 @@ meta = {
 with open(sys.argv[1], "a") as f:
     f.write(json.dumps(meta) + "\n")
 PY
+fi
 
 # --- peers: present, or installed when INSTALL=1 ------------------------------------------
 
@@ -231,7 +238,7 @@ wait_port() {
 }
 
 SERVER_PID=""
-# Starts SERVER in the background (log in logs/SERVER.log); sets SERVER_PID.
+# Starts SERVER (for PROTOCOL) in the background (log in logs/SERVER.log); sets SERVER_PID.
 start_server() {
     local name=$1 log="$out/logs/$1.log" port
     local run="$out/run-$1"
@@ -278,7 +285,10 @@ EOF
         ;;
     xiu)
         # The command line form (its configuration file's fields change between versions).
-        (cd "$run" && exec "$xiu_bin" -r 51935 -t 58554 -s 58080 -l warn) >>"$log" 2>&1 &
+        # HLS only when measured: xiu 0.14's HLS remuxer panics on this stream (see the log).
+        local hls=()
+        [ "$2" = hls ] && hls=(-s 58080)
+        (cd "$run" && exec "$xiu_bin" -r 51935 -t 58554 "${hls[@]}" -l warn) >>"$log" 2>&1 &
         port=51935
         ;;
     esac
@@ -302,8 +312,80 @@ stop_server() {
 }
 trap 'stop_server' EXIT INT TERM
 
+# Writes target/loadtest/table.md from results.jsonl (and prints it).
+make_table() {
+python3 - "$results" "$out/table.md" <<'PY'
+import json, sys
+rows, notes, meta = [], [], {}
+for line in open(sys.argv[1]):
+    line = line.strip()
+    if not line:
+        continue
+    r = json.loads(line)
+    if "meta" in r:
+        meta = r["meta"]
+    elif "delivered_mbps" in r:
+        rows.append(r)
+    else:
+        notes.append(r)
+
+def f(v, fmt="{:.1f}"):
+    return "" if v is None else fmt.format(v)
+
+out = []
+if meta:
+    out.append(f"Run {meta.get('date')} on {meta.get('nproc')} x {meta.get('cpu')} "
+               f"(kernel {meta.get('kernel')}), commit {meta.get('commit')}, {meta.get('rustc')}; "
+               f"weir binary {meta.get('weir_bin')} built {meta.get('weir_built')}; "
+               f"window {meta.get('duration_s')} s per run; load average at start {' '.join(meta.get('loadavg', []))}.")
+    out.append("")
+out.append("| protocol | server | readers | Mbit/s delivered | per reader min / med / max | RTP gaps | missing frames | readers behind | TTFF p50 / p99 ms | latency p50 / p99 ms | server CPU % | server CPU-s / GB | server RSS MiB | KiB / reader | generator CPU % | load 1 min |")
+out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+order = {"rtsp-tcp": 0, "raw": 1, "rtmp": 2, "rtsp-udp": 3, "hls": 4}
+for r in sorted(rows, key=lambda r: (order.get(r["protocol"], 9), r["readers"], r["label"])):
+    s, p = r["server"], r["per_reader_mbps"]
+    loss = r["loss"]
+    out.append("| " + " | ".join([
+        r["protocol"], r["label"] + ("" if r.get("server_alive_after", True) else " (exited)"),
+        f"{r['readers']}" + (f" ({r['readers_failed']} failed)" if r["readers_failed"] else ""),
+        f(r["delivered_mbps"]),
+        f"{f(p['min'], '{:.2f}')} / {f(p['median'], '{:.2f}')} / {f(p['max'], '{:.2f}')}",
+        str(loss["rtp_gaps"]) if loss["rtp_packets"] else "",
+        str(loss["missing_frames"]),
+        "" if loss.get("readers_behind") is None else str(loss["readers_behind"]),
+        f"{f(r['ttff_ms']['p50'], '{:.0f}')} / {f(r['ttff_ms']['p99'], '{:.0f}')}",
+        f"{f(r['latency_ms']['p50'], '{:.2f}')} / {f(r['latency_ms']['p99'], '{:.2f}')}",
+        f(s["cpu_pct"]), f(s["cpu_s_per_gb"], "{:.2f}"),
+        f(s["rss_max_kib"] / 1024 if s["rss_max_kib"] is not None else None),
+        f(s["rss_per_reader_kib"]),
+        f(r["generator"]["cpu_pct"]), f(r["loadavg_end"][0], "{:.2f}"),
+    ]) + " |")
+best = {}
+for r in rows:
+    ok = r["readers_failed"] == 0 and r["loss"]["rtp_gaps"] == 0 and r["loss"]["missing_frames"] == 0 \
+        and r["readers_in_window"] == r["readers"] and not r["loss"].get("readers_behind")
+    k = (r["label"], r["protocol"])
+    if ok and r["readers"] >= best.get(k, (0, None))[0]:
+        best[k] = (r["readers"], r["server"]["cpu_s_per_gb"])
+if best:
+    out += ["", "Most readers served with zero loss (no reader failed, no RTP gap, no missing frame, no reader "
+            "below 98 % of the window's frames), among the counts run, and the CPU-seconds per GB there:", "",
+            "| server | protocol | readers | CPU-s / GB |", "|---|---|---|---|"]
+    for (label, proto), (n, c) in sorted(best.items()):
+        out.append(f"| {label} | {proto} | {n} | {f(c, '{:.2f}')} |")
+if notes:
+    out += ["", "Not measured / failed:", ""]
+    for n in notes:
+        what = " ".join(str(n.get(k, "")) for k in ("label", "server", "protocol", "readers") if n.get(k))
+        out.append(f"- {what}: {n.get('skipped') or n.get('error')}")
+open(sys.argv[2], "w").write("\n".join(out) + "\n")
+print("\n".join(out))
+PY
+}
+
 # --- the runs --------------------------------------------------------------------------------
 
+[ "$TABLE_ONLY" = 1 ] && SERVERS=""
 for server in $SERVERS; do
     why=$(ensure "$server")
     if [ -n "$why" ]; then
@@ -320,7 +402,7 @@ for server in $SERVERS; do
             fi
             urls "$server" "$proto"
             say "$server $proto x$n (load $(cut -d' ' -f1-3 /proc/loadavg))"
-            if ! start_server "$server"; then
+            if ! start_server "$server" "$proto"; then
                 note label="$server" protocol="$proto" readers="$n" error="the server did not start (see logs/$server.log)"
                 failed_at=$n
                 continue
@@ -356,69 +438,5 @@ PY
     done
 done
 
-python3 - "$results" "$out/table.md" <<'PY'
-import json, sys
-rows, notes, meta = [], [], {}
-for line in open(sys.argv[1]):
-    line = line.strip()
-    if not line:
-        continue
-    r = json.loads(line)
-    if "meta" in r:
-        meta = r["meta"]
-    elif "delivered_mbps" in r:
-        rows.append(r)
-    else:
-        notes.append(r)
-
-def f(v, fmt="{:.1f}"):
-    return "" if v is None else fmt.format(v)
-
-out = []
-if meta:
-    out.append(f"Run {meta.get('date')} on {meta.get('nproc')} x {meta.get('cpu')} "
-               f"(kernel {meta.get('kernel')}), commit {meta.get('commit')}, {meta.get('rustc')}; "
-               f"weir binary {meta.get('weir_bin')} built {meta.get('weir_built')}; "
-               f"window {meta.get('duration_s')} s per run; load average at start {' '.join(meta.get('loadavg', []))}.")
-    out.append("")
-out.append("| protocol | server | readers | Mbit/s delivered | per reader min / med / max | RTP gaps | missing frames | TTFF p50 / p99 ms | latency p50 / p99 ms | server CPU % | server CPU-s / GB | server RSS MiB | KiB / reader | generator CPU % | load 1 min |")
-out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-order = {"rtsp-tcp": 0, "raw": 1, "rtmp": 2, "rtsp-udp": 3, "hls": 4}
-for r in sorted(rows, key=lambda r: (order.get(r["protocol"], 9), r["readers"], r["label"])):
-    s, p = r["server"], r["per_reader_mbps"]
-    loss = r["loss"]
-    out.append("| " + " | ".join([
-        r["protocol"], r["label"] + ("" if r.get("server_alive_after", True) else " (exited)"),
-        f"{r['readers']}" + (f" ({r['readers_failed']} failed)" if r["readers_failed"] else ""),
-        f(r["delivered_mbps"]),
-        f"{f(p['min'], '{:.2f}')} / {f(p['median'], '{:.2f}')} / {f(p['max'], '{:.2f}')}",
-        str(loss["rtp_gaps"]) if loss["rtp_packets"] else "",
-        str(loss["missing_frames"]),
-        f"{f(r['ttff_ms']['p50'], '{:.0f}')} / {f(r['ttff_ms']['p99'], '{:.0f}')}",
-        f"{f(r['latency_ms']['p50'], '{:.2f}')} / {f(r['latency_ms']['p99'], '{:.2f}')}",
-        f(s["cpu_pct"]), f(s["cpu_s_per_gb"], "{:.2f}"),
-        f(s["rss_max_kib"] / 1024 if s["rss_max_kib"] is not None else None),
-        f(s["rss_per_reader_kib"]),
-        f(r["generator"]["cpu_pct"]), f(r["loadavg_end"][0], "{:.2f}"),
-    ]) + " |")
-best = {}
-for r in rows:
-    ok = r["readers_failed"] == 0 and r["loss"]["rtp_gaps"] == 0 and r["loss"]["missing_frames"] == 0 \
-        and r["readers_in_window"] == r["readers"]
-    k = (r["label"], r["protocol"])
-    if ok and r["readers"] >= best.get(k, (0, None))[0]:
-        best[k] = (r["readers"], r["server"]["cpu_s_per_gb"])
-if best:
-    out += ["", "Most readers served with zero loss (among the counts run), and the CPU-seconds per GB there:", "",
-            "| server | protocol | readers | CPU-s / GB |", "|---|---|---|---|"]
-    for (label, proto), (n, c) in sorted(best.items()):
-        out.append(f"| {label} | {proto} | {n} | {f(c, '{:.2f}')} |")
-if notes:
-    out += ["", "Not measured / failed:", ""]
-    for n in notes:
-        what = " ".join(str(n.get(k, "")) for k in ("label", "server", "protocol", "readers") if n.get(k))
-        out.append(f"- {what}: {n.get('skipped') or n.get('error')}")
-open(sys.argv[2], "w").write("\n".join(out) + "\n")
-print("\n".join(out))
-PY
+make_table
 say "results: $results, table: $out/table.md"

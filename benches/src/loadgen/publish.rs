@@ -67,6 +67,8 @@ pub fn connect(url: &Url) -> Result<TcpStream, String> {
     s.set_write_timeout(Some(IO_TIMEOUT))
         .map_err(|e| e.to_string())?;
     s.set_nodelay(true).map_err(|e| e.to_string())?;
+    // A key frame (tens of KiB) must not wait for the send buffer to grow.
+    let _ = socket2::SockRef::from(&s).set_send_buffer_size(4 << 20);
     Ok(s)
 }
 

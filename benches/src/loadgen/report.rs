@@ -45,6 +45,10 @@ pub struct RunData<'a> {
     pub loadavg: ([f64; 3], [f64; 3]),
 }
 
+/// A reader that received fewer than this share of the window's frames is behind (or
+/// starved); HLS excepted.
+pub const BEHIND_RATIO: f64 = 0.98;
+
 /// Rounds to `digits` decimals.
 fn r(v: f64, digits: i32) -> f64 {
     let m = 10f64.powi(digits);
@@ -84,6 +88,15 @@ pub fn build(d: &RunData<'_>) -> Value {
         .iter()
         .filter(|w| w.rtp_gaps > 0 || w.missing_frames > 0)
         .count();
+    // A live reader should get every frame of the window; HLS delivers whole segments, so a
+    // window holds a varying number of them and the test would be meaningless there.
+    let expected = secs * f64::from(d.fps);
+    let behind = (d.protocol != "hls").then(|| {
+        windows
+            .iter()
+            .filter(|w| (w.frames as f64) < BEHIND_RATIO * expected)
+            .count()
+    });
     let mut ttff: Vec<u64> = d.stats.iter().filter_map(ReaderStats::ttff_us).collect();
     ttff.sort_unstable();
     let mut lat: Vec<u64> = present
@@ -142,6 +155,7 @@ pub fn build(d: &RunData<'_>) -> Value {
             "missing_frames": missing,
             "frames_expected": r(secs * f64::from(d.fps) * present.len() as f64, 0),
             "readers_with_loss": lossy,
+            "readers_behind": behind,
         },
         "ttff_ms": ms_percentiles(&ttff),
         "readers_without_first_frame": d.stats.len() - ttff.len(),
@@ -182,7 +196,7 @@ pub fn human_line(v: &Value) -> String {
     };
     format!(
         "{} {} x{} ({} in window, {} failed): {} Mbit/s delivered (per reader {}/{}/{}), \
-         loss {} RTP gaps / {} missing frames, ttff p50 {} ms p99 {} ms, latency p50 {} ms \
+         loss {} RTP gaps / {} missing frames / {} readers behind, ttff p50 {} ms p99 {} ms, latency p50 {} ms \
          p99 {} ms, server {}% CPU {} CPU-s/GB RSS {} KiB (+{} KiB/reader), generator {}% CPU, \
          load {}",
         v["label"].as_str().unwrap_or(""),
@@ -196,6 +210,7 @@ pub fn human_line(v: &Value) -> String {
         f("/per_reader_mbps/max"),
         f("/loss/rtp_gaps"),
         f("/loss/missing_frames"),
+        f("/loss/readers_behind"),
         f("/ttff_ms/p50"),
         f("/ttff_ms/p99"),
         f("/latency_ms/p50"),
