@@ -100,7 +100,7 @@ impl Machine for crate::rtmp::RtmpConn {
 }
 
 impl Machine for crate::source::SourceConn {
-    type Event = weir_core::rtsp::client::ClientEvent;
+    type Event = weir_core::pull::ClientEvent;
     fn next_event(&mut self) -> Option<Self::Event> {
         self.core.poll_event()
     }

@@ -52,7 +52,7 @@ impl Loop {
                 } => self.start_demand_hook(&path, &url, restart),
                 OnDemandAction::Stop { path } => {
                     if !self.stop_demand_hook(&path) {
-                        tracing::info!("[path {path}] [RTSP source] stopped: not needed by anyone");
+                        tracing::info!("[path {path}] source stopped: not needed by anyone");
                         self.stop_source(&path, "not needed by anyone");
                     }
                 }

@@ -1,5 +1,5 @@
-//! Paths that pull from another server (`source: rtsp://…`): one outgoing connection per
-//! path driving the core's `ClientConnection`; its stream is published when PLAY is answered
+//! Paths that pull from another server (`source: rtsp://…` or `rtmp://…`): one outgoing
+//! connection per path driving the core's `PullClient`; its stream is published when PLAY is answered
 //! and withdrawn when the connection ends; a failed or lost source is retried every 5 s.
 
 use crate::conn::{Conn, Proto};
@@ -9,8 +9,9 @@ use crate::stream::Stream;
 use mio::{Interest, Token};
 use std::net::ToSocketAddrs;
 use std::time::{Duration, Instant};
+use weir_core::pull::{ClientEvent, PullClient, SourceUrl};
 use weir_core::rtmp::server::tracks_text;
-use weir_core::rtsp::client::{ClientConfig, ClientConnection, ClientEvent, SourceUrl};
+use weir_core::rtsp::client::ClientConfig;
 
 /// How long a failed source waits before the next attempt (as MediaMTX).
 pub(crate) const RETRY: Duration = Duration::from_secs(5);
@@ -27,7 +28,7 @@ pub(crate) struct StaticSource {
 
 /// The state of a source connection.
 pub(crate) struct SourceConn {
-    pub core: ClientConnection,
+    pub core: PullClient,
     /// The static source it serves (`None`: an on-demand source).
     pub index: Option<usize>,
     pub on_demand: bool,
@@ -57,29 +58,33 @@ impl Loop {
         path: String,
         url: &str,
     ) {
-        tracing::info!("[path {path}] [RTSP source] started");
         let Some(url) = SourceUrl::parse(url) else {
-            return self.source_gone(now, index, &path, &format!("invalid source URL '{url}'"));
+            tracing::info!("[path {path}] [RTSP source] started");
+            let why = format!("invalid source URL '{url}'");
+            return self.source_gone(now, index, &path, "RTSP", &why);
         };
+        let kind = url.scheme.name();
+        tracing::info!("[path {path}] [{} source] started", url.scheme.name());
         let addr = (url.host.as_str(), url.port)
             .to_socket_addrs()
             .ok()
             .and_then(|mut a| a.next());
         let sock = match addr.map(mio::net::TcpStream::connect) {
             Some(Ok(sock)) => sock,
-            Some(Err(e)) => return self.source_gone(now, index, &path, &e.to_string()),
+            Some(Err(e)) => return self.source_gone(now, index, &path, kind, &e.to_string()),
             None => {
                 let why = format!("cannot resolve '{}'", url.host);
-                return self.source_gone(now, index, &path, &why);
+                return self.source_gone(now, index, &path, kind, &why);
             }
         };
-        let core = ClientConnection::new(
+        let core = PullClient::new(
             ClientConfig {
                 read_timeout: self.settings.write_timeout.max(Duration::from_secs(10)),
                 ..Default::default()
             },
             url,
             now,
+            crate::random_seed(),
         );
         let proto = Proto::Source(Box::new(SourceConn {
             core,
@@ -100,7 +105,7 @@ impl Loop {
         };
         if let Err(e) = registered {
             self.conns.remove(id);
-            return self.source_gone(now, index, &path, &e.to_string());
+            return self.source_gone(now, index, &path, kind, &e.to_string());
         }
         if let Some(i) = index {
             self.sources[i].conn = Some(id);
@@ -110,9 +115,16 @@ impl Loop {
 
     /// A source could not start or ended: static ones are retried, on-demand ones forgotten
     /// (their waiting readers are refused).
-    fn source_gone(&mut self, now: Instant, index: Option<usize>, path: &str, why: &str) {
+    fn source_gone(
+        &mut self,
+        now: Instant,
+        index: Option<usize>,
+        path: &str,
+        kind: &str,
+        why: &str,
+    ) {
         if !why.is_empty() {
-            tracing::warn!("[path {path}] [RTSP source] ERR: {why}");
+            tracing::warn!("[path {path}] [{kind} source] ERR: {why}");
         }
         match index {
             Some(i) => {
@@ -152,6 +164,10 @@ impl Loop {
     ) -> bool {
         match ev {
             ClientEvent::Ready { description } => {
+                // An RTMP origin that changes codecs: the stream restarts (as MediaMTX).
+                if let Some(old) = s.stream.take() {
+                    self.unpublish(old);
+                }
                 let pid = self.next_id();
                 let stream = Stream::new(
                     s.path.clone(),
@@ -169,14 +185,16 @@ impl Loop {
                             self.end_stream(old, Some("publisher was replaced"));
                         }
                         s.stream = Some(sid);
+                        let scheme = s.core.scheme();
                         tracing::info!(
-                            "[path {}] [RTSP source] ready: {}",
+                            "[path {}] [{} source] ready: {}",
                             s.path,
+                            scheme.name(),
                             tracks_text(&description)
                         );
                         let url = s.core.url().to_owned();
                         // Also answers readers waiting for an on-demand source.
-                        self.stream_published(sid, now, "rtspSource", &url);
+                        self.stream_published(sid, now, scheme.source_type(), &url);
                     }
                     Err(e) => {
                         self.streams.remove(sid);
@@ -189,8 +207,20 @@ impl Loop {
                     self.push_rtp(sid, now, track, packet);
                 }
             }
+            ClientEvent::Unit {
+                track,
+                pts,
+                dts,
+                key,
+                payload,
+            } => {
+                if let Some(sid) = s.stream {
+                    self.push_unit(sid, now, track, pts, dts, key, payload);
+                }
+            }
             ClientEvent::Close { reason } => {
-                tracing::warn!("[path {}] [RTSP source] ERR: {reason}", s.path);
+                let kind = s.core.scheme().name();
+                tracing::warn!("[path {}] [{kind} source] ERR: {reason}", s.path);
                 return false;
             }
         }
@@ -203,6 +233,6 @@ impl Loop {
             self.unpublish(sid);
         }
         let path = s.path.clone();
-        self.source_gone(now, s.index, &path, "");
+        self.source_gone(now, s.index, &path, "", "");
     }
 }

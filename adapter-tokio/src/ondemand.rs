@@ -95,7 +95,7 @@ impl Hub {
                         tracing::info!("[path {path}] runOnDemand command stopped");
                         od.states.remove(&path);
                     } else {
-                        tracing::info!("[path {path}] [RTSP source] stopped: not needed by anyone");
+                        tracing::info!("[path {path}] source stopped: not needed by anyone");
                     }
                     if let Some(s) = od.stops.remove(&path) {
                         s.send_replace(true);

@@ -1,5 +1,5 @@
-//! Paths that pull from another server (`source: rtsp://…`): one task per path driving the
-//! core's `ClientConnection`; its stream is published when PLAY is answered and withdrawn when
+//! Paths that pull from another server (`source: rtsp://…` or `rtmp://…`): one task per path
+//! driving the core's `PullClient`; its stream is published when PLAY is answered and withdrawn when
 //! the connection ends; a failed or lost source is retried every 5 s.
 
 use crate::hub::{lock, Hub};
@@ -10,8 +10,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use weir_core::pull::{ClientEvent, PullClient, SourceUrl};
 use weir_core::rtmp::server::tracks_text;
-use weir_core::rtsp::client::{ClientConfig, ClientConnection, ClientEvent, SourceUrl};
+use weir_core::rtsp::client::ClientConfig;
 
 /// How long a failed source waits before the next attempt (as MediaMTX).
 const RETRY: Duration = Duration::from_secs(5);
@@ -24,8 +25,9 @@ pub(crate) async fn run(
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let mut shutdown = hub.shutdown_signal();
+    let kind = url.scheme.name();
     loop {
-        tracing::info!("[path {path}] [RTSP source] started");
+        tracing::info!("[path {path}] [{kind} source] started");
         let result = tokio::select! {
             r = pull(&hub, &path, url.clone(), None, Some(stop.clone())) => r,
             _ = shutdown.changed() => return,
@@ -34,7 +36,7 @@ pub(crate) async fn run(
             return;
         }
         if let Err(why) = result {
-            tracing::warn!("[path {path}] [RTSP source] ERR: {why}");
+            tracing::warn!("[path {path}] [{kind} source] ERR: {why}");
         }
         tokio::select! {
             _ = tokio::time::sleep(RETRY) => {}
@@ -52,13 +54,15 @@ pub(crate) async fn run_on_demand(
     state: tokio::sync::watch::Sender<SourceState>,
     stop: tokio::sync::watch::Receiver<bool>,
 ) {
-    tracing::info!("[path {path}] [RTSP source] started");
-    let result = match SourceUrl::parse(&url) {
+    let parsed = SourceUrl::parse(&url);
+    let kind = parsed.as_ref().map_or("RTSP", |u| u.scheme.name());
+    tracing::info!("[path {path}] [{kind} source] started");
+    let result = match parsed {
         Some(url) => pull(&hub, &path, url, Some(&state), Some(stop)).await,
         None => Err(format!("invalid source URL '{url}'")),
     };
     if let Err(why) = result {
-        tracing::warn!("[path {path}] [RTSP source] ERR: {why}");
+        tracing::warn!("[path {path}] [{kind} source] ERR: {why}");
     }
     hub.source_ended(&path);
 }
@@ -80,7 +84,8 @@ async fn pull(
         ..Default::default()
     };
     let url_text = url.url.clone();
-    let mut core = ClientConnection::new(cfg, url, Instant::now());
+    let (kind, source_type) = (url.scheme.name(), url.scheme.source_type());
+    let mut core = PullClient::new(cfg, url, Instant::now(), crate::random_seed());
     let mut stream: Option<Arc<SharedStream>> = None;
     let mut inbuf = BytesMut::with_capacity(64 * 1024);
     let mut out = Vec::with_capacity(4096);
@@ -89,6 +94,11 @@ async fn pull(
         while let Some(ev) = core.poll_event() {
             match ev {
                 ClientEvent::Ready { description } => {
+                    // An RTMP origin that changes codecs: the stream restarts (as MediaMTX).
+                    if let Some(old) = stream.take() {
+                        lock(&hub.paths).unpublish(&old.path, old.publisher_id);
+                        old.close();
+                    }
                     let id = hub.next_id();
                     let s = SharedStream::new(
                         path.to_owned(),
@@ -104,10 +114,10 @@ async fn pull(
                                 old.close();
                             }
                             tracing::info!(
-                                "[path {path}] [RTSP source] ready: {}",
+                                "[path {path}] [{kind} source] ready: {}",
                                 tracks_text(&description)
                             );
-                            hub.stream_published(&s, "rtspSource", &url_text);
+                            hub.stream_published(&s, source_type, &url_text);
                             stream = Some(s);
                         }
                         Err(e) => core.handle_close(&e.to_string()),
@@ -116,6 +126,17 @@ async fn pull(
                 ClientEvent::Rtp { track, packet } => {
                     if let Some(s) = &stream {
                         s.push_rtp(Instant::now(), track, packet);
+                    }
+                }
+                ClientEvent::Unit {
+                    track,
+                    pts,
+                    dts,
+                    key,
+                    payload,
+                } => {
+                    if let Some(s) = &stream {
+                        s.push_unit(Instant::now(), track, pts, dts, key, payload);
                     }
                 }
                 ClientEvent::Close { reason } => closed = Some(reason),

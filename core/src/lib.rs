@@ -37,6 +37,7 @@
 //! - [`http`]: a protocol-generic HTTP/1.1 server connection state machine (pipelining, held
 //!   answers for LL-HLS blocking reloads, CORS) serving HLS, later the Control API and metrics.
 //! - [`mpegts`]: the MPEG-TS muxer (PAT/PMT, PES, PCR, ADTS) for HLS segments.
+//! - [`pull`]: pulling a path's stream from another server (RTSP or RTMP client machines).
 //! - [`hooks`]: `runOn…` commands: their settings, environment and the runner interface.
 //! - [`settings`]: what the runtime adapters need from the configuration.
 //! - [`media`]: the media model: tracks, units, the per-path stream with its fan-out ring, and the
@@ -54,6 +55,7 @@ pub mod hooks;
 pub mod http;
 pub mod media;
 pub mod mpegts;
+pub mod pull;
 pub mod rtcp;
 pub mod rtmp;
 pub mod rtp;

@@ -1,10 +1,11 @@
-//! Pull sources: an edge weir whose path has `source: rtsp://<origin>/…` reads the stream
-//! from an origin weir and serves it; the media a real reader (ffmpeg) gets from the edge is a
-//! contiguous run of the clip the origin's publisher sends. Run on each runtime by
-//! `scripts/test.sh`.
+//! Pull sources: an edge weir whose path has `source: rtsp://<origin>/…` (or `rtmp://…`)
+//! reads the stream from an origin weir and serves it; the media a real reader (ffmpeg) gets
+//! from the edge is a contiguous run of the clip the origin's publisher sends. Run on each
+//! runtime by `scripts/test.sh`.
 
 mod common;
 
+use common::rtmp::WeirRtmp;
 use common::rtsp_client::RtspClient;
 use common::*;
 
@@ -115,10 +116,7 @@ fn on_demand_source_runs_only_while_read() {
     edge.wait_for_log("[path cam] [RTSP source] ready: 2 tracks", secs(5));
     origin.wait_for_log_since(origin_mark, "is reading from path 'cam'", secs(5));
     // The reader left: after sourceOnDemandCloseAfter (2 s) the edge lets the origin go.
-    edge.wait_for_log(
-        "[path cam] [RTSP source] stopped: not needed by anyone",
-        secs(10),
-    );
+    edge.wait_for_log("[path cam] source stopped: not needed by anyone", secs(10));
     origin.wait_for_log_since(origin_mark, "destroyed", secs(10));
     // A new reader starts it again, this time over RTMP.
     let mark = edge.log_len();
@@ -137,4 +135,78 @@ fn on_demand_source_without_origin_stream_refuses_the_reader() {
     let r = c.describe(&edge.url("nothing"));
     assert_eq!(r.status, 404, "{r:?}");
     edge.wait_for_log("[path nothing] [RTSP source] ERR", secs(5));
+}
+
+/// An origin weir with RTMP on, ffmpeg publishing the clip to `cam` over RTMP, and the clip's
+/// frames.
+fn rtmp_origin() -> (Weir, ChildGuard, Vec<String>) {
+    let origin = Weir::start_with(&rtsp_config(""), None, &["RTSP", "RTMP"]);
+    let fixture = Fixture::H264Aac.path();
+    let source = source_framemd5(&fixture);
+    let publisher = ffmpeg_publish_rtmp(&fixture, &origin.rtmp_url("cam"));
+    origin.wait_for_log("is publishing to path 'cam'", secs(20));
+    (origin, publisher, source)
+}
+
+#[test]
+fn edge_pulls_from_an_rtmp_origin() {
+    let _serial = serial();
+    let (mut origin, _publisher, source) = rtmp_origin();
+    let mut edge = Weir::start_with(
+        &rtsp_config(&format!(
+            "paths:\n  cam:\n    source: {}\n  all_others:\n    source: publisher\n",
+            origin.rtmp_url("cam")
+        )),
+        None,
+        &["RTSP", "RTMP"],
+    );
+    edge.wait_for_log(
+        "[path cam] [RTMP source] ready: 2 tracks (H264, MPEG-4 Audio)",
+        secs(20),
+    );
+    // The origin serves the edge as one of its RTMP readers.
+    origin.wait_for_log("is reading from path 'cam', 2 tracks", secs(5));
+    // The edge re-serves it over RTSP (units packetized again) and RTMP.
+    let got = ffmpeg_read_framemd5(&edge.url("cam"), "tcp", 75, secs(40));
+    assert_contiguous_run(&got, &source, 50);
+    let got = ffmpeg_read_rtmp_framemd5(&edge.rtmp_url("cam"), 75, secs(40));
+    assert_contiguous_run(&got, &source, 50);
+    edge.assert_alive();
+    origin.assert_alive();
+}
+
+#[test]
+fn on_demand_rtmp_source_runs_only_while_read() {
+    let _serial = serial();
+    let (origin, _publisher, source) = rtmp_origin();
+    let edge = Weir::start_with(
+        &rtsp_config(&format!(
+            "paths:\n  \"~^(.+)$\":\n    source: rtmp://127.0.0.1:{}/$G1\n    sourceOnDemand: yes\n    sourceOnDemandCloseAfter: 2s\n",
+            origin.rtmp_port()
+        )),
+        None,
+        &["RTSP", "RTMP"],
+    );
+    std::thread::sleep(secs(2));
+    assert!(
+        !edge.logs().iter().any(|l| l.contains("source] started")),
+        "an on-demand source must not start before a reader asks"
+    );
+    let origin_mark = origin.log_len();
+    let got = ffmpeg_read_framemd5(&edge.url("cam"), "tcp", 75, secs(40));
+    assert_contiguous_run(&got, &source, 50);
+    edge.wait_for_log("[path cam] [RTMP source] ready: 2 tracks", secs(5));
+    origin.wait_for_log_since(origin_mark, "is reading from path 'cam'", secs(5));
+    // The reader left: after sourceOnDemandCloseAfter (2 s) the edge closes its RTMP
+    // connection to the origin.
+    edge.wait_for_log("[path cam] source stopped: not needed by anyone", secs(10));
+    origin.wait_for_log_since(origin_mark, "closed", secs(10));
+    // A path the origin does not have: the reader is refused once the source fails.
+    let mut c = RtspClient::connect(edge.rtsp_port());
+    let r = c.describe(&edge.url("nothing"));
+    assert_eq!(r.status, 404, "{r:?}");
+    edge.wait_for_log(
+        "[path nothing] [RTMP source] ERR: the server answered play with NetStream.Play.StreamNotFound",
+        secs(5),
+    );
 }

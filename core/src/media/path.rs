@@ -47,6 +47,11 @@ impl PathConf {
         }
     }
 
+    /// Whether the entry pulls its stream from another server (`rtsp://` or `rtmp://`).
+    pub fn pulls(&self) -> bool {
+        self.source.starts_with("rtsp://") || self.source.starts_with("rtmp://")
+    }
+
     /// Whether the entry matches any name (`all`, `all_others`).
     pub fn is_catch_all(&self) -> bool {
         self.name == "all" || self.name == "all_others"
@@ -302,23 +307,23 @@ impl<S: Clone> PathManager<S> {
         Ok(())
     }
 
-    /// The paths whose entry pulls from another server (`source: rtsp://…`) all the time:
+    /// The paths whose entry pulls from another server (`rtsp://…`, `rtmp://…`) all the time:
     /// exact names only (a regular expression names no path until a reader asks), as
     /// `(path, source URL)`.
     pub fn static_sources(&self) -> Vec<(String, String)> {
         self.confs
             .iter()
             .filter(|c| !c.is_catch_all() && c.regex_source().is_none())
-            .filter(|c| c.source.starts_with("rtsp://") && !c.source_on_demand)
+            .filter(|c| c.pulls() && !c.source_on_demand)
             .map(|c| (c.name.clone(), c.source.clone()))
             .collect()
     }
 
-    /// The on-demand source of `name` (`sourceOnDemand` with an `rtsp://` source, its URL
+    /// The on-demand source of `name` (`sourceOnDemand` with a pulled source, its URL
     /// expanded with the name's groups), if its entry has one.
     pub fn on_demand_source(&self, name: &str) -> Option<super::OnDemandConf> {
         let (m, conf) = self.find_conf(name).ok()?;
-        if conf.source_on_demand && conf.source.starts_with("rtsp://") {
+        if conf.source_on_demand && conf.pulls() {
             return Some(super::OnDemandConf {
                 url: m.expand(&conf.source, name),
                 command: false,

@@ -7,6 +7,7 @@
 //! - [`amf0`], [`amf3`]: the value encodings of commands and data messages.
 //! - [`command`]: command messages (name, transaction id, object, arguments).
 //! - [`server`]: the server connection state machine ([`server::RtmpServerConnection`]).
+//! - [`client`]: the client connection state machine that plays a stream from another server.
 //!
 //! Converting FLV audio/video tag bodies to and from weir's media units is not done here: the
 //! server connection hands out and takes the message bodies as they are.
@@ -14,6 +15,7 @@
 pub mod amf0;
 pub mod amf3;
 pub mod chunk;
+pub mod client;
 pub mod command;
 pub mod handshake;
 pub mod message;

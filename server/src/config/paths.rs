@@ -196,12 +196,17 @@ pub(crate) fn load(
             source_on_demand_close_after: duration("sourceOnDemandCloseAfter")?,
         };
         conf.check_name().map_err(|e| src.err(&at, &e))?;
-        // Implemented sources: `publisher`, and `rtsp://` pulled all the time on a path with an
-        // exact name. Others (rtsps, rtmp, redirect, on-demand pulls of regex paths) are listed.
+        // Implemented sources: `publisher`, `rtsp://` and `rtmp://` (pulled all the time, or on
+        // demand). Others (rtsps, rtmps, redirect, udp, srt…) are listed.
         let exact = !conf.is_catch_all() && conf.regex_source().is_none();
-        if conf.source.starts_with("rtsp://") {
-            if weir_core::rtsp::client::SourceUrl::parse(&conf.source).is_none() {
-                let what = format!("'{}' is not a valid rtsp:// URL", conf.source);
+        let scheme = conf.source.split_once("://").map(|(s, _)| s);
+        if matches!(scheme, Some("rtsp" | "rtmp")) {
+            if weir_core::pull::SourceUrl::parse(&conf.source).is_none() {
+                let what = format!(
+                    "'{}' is not a valid {}:// URL",
+                    conf.source,
+                    scheme.unwrap_or_default()
+                );
                 return Err(src.err(&origin("source"), &what));
             }
             if !exact && !conf.source_on_demand {

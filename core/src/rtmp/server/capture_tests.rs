@@ -24,7 +24,7 @@ macro_rules! data {
 
 /// The client→server TCP payload of the first connection to `server_port` in an Ethernet
 /// pcap, reassembled by sequence number with retransmissions dropped.
-fn client_stream(pcap: &[u8], server_port: u16) -> Vec<u8> {
+pub(crate) fn client_stream(pcap: &[u8], server_port: u16) -> Vec<u8> {
     let mut r = PcapReader::new(pcap).expect("pcap header");
     let mut conn: Option<(u16, u32)> = None;
     let mut segments: Vec<(u32, Vec<u8>)> = Vec::new();

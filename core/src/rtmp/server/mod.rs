@@ -33,6 +33,7 @@ mod url;
 
 pub use conn::RtmpServerConnection;
 pub use play::{tracks_text, RtmpPlayer};
+pub(crate) use publish::meta_value;
 pub use publish::RtmpPublisher;
 pub use url::stream_target;
 
@@ -139,7 +140,7 @@ pub(crate) fn test_support_handshake() -> Vec<u8> {
 }
 
 #[cfg(test)]
-mod capture_tests;
+pub(crate) mod capture_tests;
 #[cfg(test)]
 mod misuse_tests;
 #[cfg(test)]

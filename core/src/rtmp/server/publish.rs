@@ -6,7 +6,8 @@ use crate::flv::{FlvDemuxer, FlvOutput, MetaValue};
 use crate::rtmp::Amf0Value;
 use bytes::Bytes;
 
-fn meta_value(v: &Amf0Value) -> MetaValue {
+/// An `onMetaData` value reduced to what the FLV demuxer reads.
+pub(crate) fn meta_value(v: &Amf0Value) -> MetaValue {
     match v {
         Amf0Value::Number(n) => MetaValue::Number(*n),
         Amf0Value::Boolean(b) => MetaValue::Bool(*b),

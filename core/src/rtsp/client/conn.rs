@@ -1,6 +1,6 @@
 //! The client connection: requests out, responses and interleaved media in.
 
-use super::SourceUrl;
+use super::{ClientEvent, SourceUrl};
 use crate::media::StreamDescription;
 use crate::rtp::RtpPacket;
 use crate::rtsp::headers::content_base::resolve_control;
@@ -34,29 +34,6 @@ impl Default for ClientConfig {
             },
         }
     }
-}
-
-/// What the connection tells the adapter.
-#[derive(Debug, Clone)]
-pub enum ClientEvent {
-    /// PLAY was answered: media follows, with this description (tracks in the server's SDP
-    /// order; track `n` arrives on interleaved channel `2n`).
-    Ready {
-        /// The stream's tracks.
-        description: Arc<StreamDescription>,
-    },
-    /// An RTP packet of a track.
-    Rtp {
-        /// The track.
-        track: usize,
-        /// The packet.
-        packet: RtpPacket,
-    },
-    /// The connection is over (the adapter closes the socket).
-    Close {
-        /// Why, for the log.
-        reason: String,
-    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

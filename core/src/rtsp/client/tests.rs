@@ -186,7 +186,7 @@ fn urls_parse() {
     assert_eq!(u.credentials, Some(("user".into(), "pw".into())));
     let v6 = SourceUrl::parse("rtsp://[::1]/cam").unwrap();
     assert_eq!((v6.host.as_str(), v6.port), ("::1", 554));
-    assert!(SourceUrl::parse("rtmp://h/x").is_none());
+    assert!(SourceUrl::parse("http://h/x").is_none());
     assert!(SourceUrl::parse("rtsp:///x").is_none());
 }
 
