@@ -3,6 +3,7 @@
 use super::{ClientEvent, SourceUrl};
 use crate::media::StreamDescription;
 use crate::rtp::RtpPacket;
+use crate::rtsp::headers::auth::{digest_response, Authorization, DigestParams, WwwAuthenticate};
 use crate::rtsp::headers::content_base::resolve_control;
 use crate::rtsp::headers::session::SessionHeader;
 use crate::rtsp::message::{self, Limits, Message, Parsed};
@@ -36,6 +37,15 @@ impl Default for ClientConfig {
     }
 }
 
+/// The parts of a response the client acts on.
+struct Answer {
+    status: u16,
+    cseq: Option<u32>,
+    session: Option<(String, Option<u32>)>,
+    base: Option<String>,
+    challenges: Vec<String>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     Options,
@@ -64,6 +74,12 @@ pub struct ClientConnection {
     last_input: Instant,
     transmit: Vec<u8>,
     events: VecDeque<ClientEvent>,
+    /// The server's challenge, once a request was answered 401.
+    challenge: Option<WwwAuthenticate>,
+    /// The request waiting for its answer, to send again with credentials after a 401.
+    last: Option<(&'static str, String, Vec<(String, String)>)>,
+    /// Whether `last` was already sent with credentials.
+    sent_with_credentials: bool,
 }
 
 impl ClientConnection {
@@ -85,6 +101,9 @@ impl ClientConnection {
             last_input: now,
             transmit: Vec::with_capacity(1024),
             events: VecDeque::with_capacity(64),
+            challenge: None,
+            last: None,
+            sent_with_credentials: false,
         };
         let url = c.url.url.clone();
         c.request("OPTIONS", &url, &[]);
@@ -106,7 +125,7 @@ impl ClientConnection {
         self.state == State::Closed
     }
 
-    fn request(&mut self, method: &str, uri: &str, extra: &[(&str, &str)]) {
+    fn request(&mut self, method: &'static str, uri: &str, extra: &[(&str, &str)]) {
         self.cseq += 1;
         let cseq = self.cseq.to_string();
         let mut headers: Vec<(&str, &str)> =
@@ -115,9 +134,85 @@ impl ClientConnection {
         if let Some(s) = &session {
             headers.push(("Session", s));
         }
+        let auth = self.authorization(method, uri);
+        if let Some(a) = &auth {
+            headers.push(("Authorization", a));
+        }
         headers.extend_from_slice(extra);
         write_request(&mut self.transmit, method, uri, &headers, &[]);
         self.awaiting = Some(self.cseq);
+        self.sent_with_credentials = auth.is_some();
+        let extra = extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        self.last = Some((method, uri.to_owned(), extra));
+    }
+
+    /// The `Authorization` value for a request, once the server challenged and the URL has
+    /// credentials: Digest (RFC 2617 without `qop`, as RTSP servers use it) or Basic.
+    fn authorization(&self, method: &str, uri: &str) -> Option<String> {
+        let (user, pass) = self.url.credentials.as_ref()?;
+        Some(match self.challenge.as_ref()? {
+            WwwAuthenticate::Basic { .. } => Authorization::Basic {
+                user: user.clone(),
+                pass: pass.clone(),
+            }
+            .to_string(),
+            WwwAuthenticate::Digest {
+                realm,
+                nonce,
+                opaque,
+                ..
+            } => {
+                let response = digest_response(user, realm, pass, method, uri, nonce);
+                Authorization::Digest(DigestParams {
+                    username: user,
+                    realm,
+                    nonce,
+                    uri,
+                    response: &response,
+                    algorithm: None,
+                    opaque: opaque.as_deref(),
+                })
+                .to_string()
+            }
+        })
+    }
+
+    /// A 401: takes the server's challenge (Digest preferred) and sends the request again
+    /// with credentials, once (again when the server says the nonce was only stale). False
+    /// when it cannot be retried.
+    fn retry_with_credentials(&mut self, challenges: &[String]) -> bool {
+        if self.url.credentials.is_none() {
+            return false;
+        }
+        let parsed: Vec<WwwAuthenticate> = challenges
+            .iter()
+            .filter_map(|c| WwwAuthenticate::parse(c).ok())
+            .collect();
+        let Some(challenge) = parsed
+            .iter()
+            .find(|c| matches!(c, WwwAuthenticate::Digest { .. }))
+            .or_else(|| parsed.first())
+            .cloned()
+        else {
+            return false;
+        };
+        let stale = matches!(challenge, WwwAuthenticate::Digest { stale: true, .. });
+        if self.sent_with_credentials && !stale {
+            return false;
+        }
+        self.challenge = Some(challenge);
+        let Some((method, uri, extra)) = self.last.take() else {
+            return false;
+        };
+        let extra: Vec<(&str, &str)> = extra
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        self.request(method, &uri, &extra);
+        true
     }
 
     fn close(&mut self, reason: String) {
@@ -153,10 +248,25 @@ impl ClientConnection {
                         .and_then(|v| SessionHeader::parse(v).ok())
                         .map(|s| (s.id.to_owned(), s.timeout));
                     let base = r.headers.get("Content-Base").map(str::to_owned);
+                    let challenges: Vec<String> = if status == 401 {
+                        r.headers
+                            .get_all("WWW-Authenticate")
+                            .map(str::to_owned)
+                            .collect()
+                    } else {
+                        Vec::new()
+                    };
                     let body = r.body.to_vec();
                     buf.advance(consumed);
                     self.position += consumed as u64;
-                    self.on_response(now, status, cseq, session, base, &body);
+                    let answer = Answer {
+                        status,
+                        cseq,
+                        session,
+                        base,
+                        challenges,
+                    };
+                    self.on_response(now, answer, &body);
                     continue;
                 }
                 Ok(Parsed::Done {
@@ -198,19 +308,22 @@ impl ClientConnection {
         }
     }
 
-    fn on_response(
-        &mut self,
-        now: Instant,
-        status: u16,
-        cseq: Option<u32>,
-        session: Option<(String, Option<u32>)>,
-        base: Option<String>,
-        body: &[u8],
-    ) {
+    fn on_response(&mut self, now: Instant, a: Answer, body: &[u8]) {
+        let Answer {
+            status,
+            cseq,
+            session,
+            base,
+            challenges,
+        } = a;
         if cseq.is_none() || cseq != self.awaiting {
             return;
         }
         self.awaiting = None;
+        if status == 401 && self.state != State::Playing && self.retry_with_credentials(&challenges)
+        {
+            return;
+        }
         if status != 200 {
             let what = match self.state {
                 State::Options => "OPTIONS",
@@ -220,10 +333,10 @@ impl ClientConnection {
                 State::Playing => return, // a keep-alive may be refused; media decides
                 State::Closed => return,
             };
-            let hint = if status == 401 {
-                " (authentication is not supported for sources yet)"
-            } else {
-                ""
+            let hint = match (status, &self.url.credentials) {
+                (401, None) => " (the source URL has no credentials)",
+                (401, Some(_)) => " (wrong credentials)",
+                _ => "",
             };
             return self.close(format!("the server answered {what} with {status}{hint}"));
         }

@@ -7,8 +7,11 @@
 //! interleaved channels 2n/2n+1) → PLAY; then [`ClientEvent::Ready`] carries the stream's
 //! description and media comes out as [`ClientEvent::Rtp`]. While playing, an OPTIONS
 //! keep-alive goes out every half session timeout, and a server silent for `read_timeout`
-//! closes the connection.
+//! closes the connection. A URL with credentials (`rtsp://user:pass@host/…`) answers the
+//! server's 401 challenge, Digest (preferred) or Basic.
 
+#[cfg(test)]
+mod auth_tests;
 mod conn;
 #[cfg(test)]
 mod tests;
