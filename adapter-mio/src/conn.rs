@@ -12,8 +12,14 @@ use std::io::{self, IoSlice, Read, Write};
 use std::time::Instant;
 use weir_core::arena::Arena;
 
-/// Bytes read per `read` call.
+/// The most bytes read per `read` call.
 pub(crate) const READ_CHUNK: usize = 16 * 1024;
+/// The fewest bytes read per `read` call.
+const MIN_READ: usize = 2048;
+/// Input arena chunks of a connection that has not received much yet.
+const MIN_ARENA_CHUNK: usize = 8 * 1024;
+/// Input arena chunks of a connection that receives a stream.
+const ARENA_CHUNK: usize = 64 * 1024;
 
 /// The protocol a connection speaks.
 pub(crate) enum Proto {
@@ -63,6 +69,13 @@ pub(crate) struct Conn {
     pub lingering: Option<Instant>,
     /// Whether the write side was shut down.
     pub write_shut: bool,
+    /// An RTSP reader's ring item the socket took only part of (sent before `out`).
+    pub partial: Option<crate::direct::Partial>,
+    /// Whether the last write straight from the ring found the socket full.
+    pub direct_blocked: bool,
+    /// Bytes asked per `read` call: small for connections that only answer (readers), grown
+    /// while reads fill it (publishers), up to [`READ_CHUNK`].
+    read_size: usize,
     /// `runOnConnect` while the connection lasts (`runOnDisconnect` when dropped).
     pub hook: Option<crate::hooks::Held>,
     pub proto: Proto,
@@ -73,7 +86,9 @@ impl Conn {
     pub fn new(sock: TcpStream, proto: Proto, out_capacity: usize) -> Conn {
         Conn {
             sock,
-            inbuf: Arena::new(64 * 1024),
+            // Small chunks while the connection only answers (a reader touches a few pages),
+            // large ones once it turns out to receive a stream (see `read_once`).
+            inbuf: Arena::new(MIN_ARENA_CHUNK),
             out: Vec::with_capacity(out_capacity),
             out_pos: 0,
             chunks: VecDeque::new(),
@@ -82,6 +97,9 @@ impl Conn {
             deadline: None,
             lingering: None,
             write_shut: false,
+            partial: None,
+            direct_blocked: false,
+            read_size: MIN_READ,
             hook: None,
             proto,
         }
@@ -89,16 +107,24 @@ impl Conn {
 
     /// Reads once into the input arena.
     pub fn read_once(&mut self) -> Read1 {
-        self.inbuf.reserve(READ_CHUNK);
+        let want = self.read_size;
+        self.inbuf.reserve(want);
         let buf = self.inbuf.buf();
         let start = buf.len();
-        buf.resize(start + READ_CHUNK, 0);
+        // Only the bytes asked for are touched: a reader's connection stays a few pages.
+        buf.resize(start + want, 0);
         let r = self.sock.read(&mut buf[start..]);
         let n = match r {
             Ok(n) => n,
             Err(_) => 0,
         };
         buf.truncate(start + n);
+        if n == want && want < READ_CHUNK {
+            self.read_size = want * 2;
+            if self.read_size == READ_CHUNK {
+                self.inbuf.set_chunk(ARENA_CHUNK);
+            }
+        }
         match r {
             Ok(0) => Read1::Eof,
             Ok(_) => Read1::Data,
@@ -116,11 +142,20 @@ impl Conn {
     /// Bytes waiting to be sent.
     pub fn pending_out(&self) -> usize {
         let chunks: usize = self.chunks.iter().map(|c| c.len()).sum();
-        self.out.len() - self.out_pos + chunks - self.chunk_pos
+        let partial = self.partial.as_ref().map_or(0, |p| p.remaining());
+        partial + self.out.len() - self.out_pos + chunks - self.chunk_pos
     }
 
     /// Writes as much as the socket takes. `Err` when the socket failed.
     pub fn flush(&mut self, now: Instant) -> io::Result<()> {
+        if let Some(p) = self.partial.as_mut() {
+            if p.write(&mut self.sock)? {
+                self.partial = None;
+            } else {
+                self.stalled_since.get_or_insert(now);
+                return Ok(());
+            }
+        }
         while self.out_pos < self.out.len() {
             match self.sock.write(&self.out[self.out_pos..]) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
@@ -145,7 +180,7 @@ impl Conn {
             self.out.drain(..self.out_pos);
             self.out_pos = 0;
         }
-        if self.pending_out() == 0 {
+        if self.pending_out() == 0 && !self.direct_blocked {
             self.stalled_since = None;
         } else if self.stalled_since.is_none() {
             self.stalled_since = Some(now);

@@ -30,11 +30,16 @@ use weir_core::settings::Settings;
 /// Items a reader takes from the ring per read: small, so that a reader catching up never
 /// overshoots its preallocated output buffer (which would allocate).
 pub(crate) const READ_BATCH: usize = 16;
-/// A reader with this many bytes queued takes nothing more from the ring until the socket
-/// drains (if it falls behind the ring meanwhile, it resumes at the next key frame).
-pub(crate) const MAX_PENDING_OUT: usize = 512 * 1024;
-/// Preallocated output buffer per connection.
+/// A reader that gets copies (RTMP; RTSP with UDP tracks) with this many bytes queued takes
+/// nothing more from the ring until the socket drains (if it falls behind the ring
+/// meanwhile, it resumes at the next key frame). The socket's own buffer is the real queue.
+pub(crate) const MAX_PENDING_OUT: usize = 128 * 1024;
+/// Preallocated output buffer of an RTMP connection: the most queued plus one read batch.
 const OUT_CAPACITY: usize = MAX_PENDING_OUT + 128 * 1024;
+/// Preallocated output buffer of an RTSP connection: answers (readers over TCP are written
+/// straight from the ring; see `direct.rs`); it grows for the rare reader with UDP and TCP
+/// tracks mixed.
+const RTSP_OUT_CAPACITY: usize = 4096;
 /// How long a closed connection may linger to deliver its last bytes and see the peer close.
 const LINGER: Duration = Duration::from_secs(2);
 /// How often timers without their own deadline (UDP activity, idle muxers) are checked.
@@ -300,7 +305,7 @@ impl Loop {
             let (out_capacity, conn_type) = match proto {
                 Proto::Http(_) => (4096, "hlsConn"),
                 Proto::Rtmp(_) => (OUT_CAPACITY, "rtmpConn"),
-                _ => (OUT_CAPACITY, "rtspConn"),
+                _ => (RTSP_OUT_CAPACITY, "rtspConn"),
             };
             let hook = if conn_type == "hlsConn" {
                 None
@@ -385,8 +390,7 @@ impl Loop {
             return self.drive(id, c, now);
         }
         if c.pending_out() == 0 {
-            self.refill(c);
-            if c.flush(now).is_err() {
+            if self.refill(c).is_err() || c.flush(now).is_err() {
                 self.close_input(c, "write error");
                 return self.drive(id, c, now);
             }
@@ -536,30 +540,49 @@ impl Loop {
         if c.lingering.is_some() {
             return;
         }
-        Self::refill_with(&self.streams, self.rtsp.as_ref(), c);
+        // What is queued goes first (an item the socket cut, answers), then the ring.
         if c.flush(now).is_err() {
+            return self.kick(rid, Some("write error"));
+        }
+        if Self::refill_with(&self.streams, self.rtsp.as_ref(), c).is_err() || c.flush(now).is_err()
+        {
             self.kick(rid, Some("write error"));
         }
     }
 
-    fn refill(&mut self, c: &mut Conn) {
-        Self::refill_with(&self.streams, self.rtsp.as_ref(), c);
+    fn refill(&mut self, c: &mut Conn) -> std::io::Result<()> {
+        Self::refill_with(&self.streams, self.rtsp.as_ref(), c)
     }
 
-    fn refill_with(streams: &Slab<Stream>, rtsp: Option<&RtspShared>, c: &mut Conn) {
+    /// Gives a reader what its cursor has not delivered: RTSP readers over TCP only are
+    /// written straight from the ring when nothing else is queued; others get copies in
+    /// their output buffer.
+    fn refill_with(
+        streams: &Slab<Stream>,
+        rtsp: Option<&RtspShared>,
+        c: &mut Conn,
+    ) -> std::io::Result<()> {
+        let idle = c.pending_out() == 0;
         let (out, out_pos) = (&mut c.out, c.out_pos);
         match &mut c.proto {
             Proto::Rtsp(r) => {
                 let Some(sid) = r.reading.as_ref().map(|rd| rd.stream) else {
-                    return;
+                    return Ok(());
                 };
-                if let Some(stream) = streams.get(sid) {
+                let Some(stream) = streams.get(sid) else {
+                    return Ok(());
+                };
+                if r.is_tcp_reader() {
+                    if idle {
+                        c.direct_blocked = r.deliver_direct(stream, &mut c.sock, &mut c.partial)?;
+                    }
+                } else {
                     r.deliver(stream, out, out_pos, rtsp.map(|s| (&s.rtp, &s.rtcp)));
                 }
             }
             Proto::Rtmp(r) => {
                 let Some(sid) = r.playing.as_ref().map(|p| p.stream) else {
-                    return;
+                    return Ok(());
                 };
                 if let Some(stream) = streams.get(sid) {
                     r.deliver(stream, out, out_pos);
@@ -567,6 +590,7 @@ impl Loop {
             }
             Proto::Http(_) | Proto::Source(_) | Proto::Placeholder => {}
         }
+        Ok(())
     }
 
     /// Feeds a publisher's RTP packet into its stream.

@@ -6,8 +6,11 @@
 //! RTP and RTCP UDP sockets, and every connection. The loop owns all state — the path
 //! registry, each stream's ring and ingest, every connection's state machine — so nothing is
 //! locked and nothing is reference-counted across threads: a publisher's packet is parsed,
-//! grouped into a unit, pushed into the ring and copied into every reader's socket buffer in
-//! the same loop iteration. Protocol logic lives in weir-core and is shared with weir-tokio:
+//! grouped into a unit, pushed into the ring and written to every reader's socket in the same
+//! loop iteration — for RTSP readers over TCP straight from the ring with `writev` (frame
+//! headers on the stack, packets borrowed from the ring: no copy, no per-reader buffer; see
+//! `direct.rs`), for RTMP readers and RTSP readers with UDP tracks through a copy in their
+//! output buffer. Protocol logic lives in weir-core and is shared with weir-tokio:
 //! the RTSP/RTMP/HTTP connection machines, reader routes and interleaved framing
 //! (`rtsp::server::ReaderRoutes`), multicast groups, the RTMP player/publisher glue
 //! (`rtmp::server::{RtmpPlayer, RtmpPublisher}`), HLS routing and muxing. This crate only moves
@@ -17,9 +20,10 @@
 //! ring is — one thread copies each packet into N buffers with no synchronisation at all, and
 //! the kernel's per-socket send path is where the time goes. Measured (BENCHMARKS.md, 2 vCPUs,
 //! 1,000 RTSP/TCP readers of a 2 Mbit/s stream, 2.07 Gbit/s delivered, zero loss): this single
-//! loop spends 0.99 CPU-seconds per delivered GB against 1.22 for the multi-threaded tokio
-//! adapter and 0.78 for a bare copy-to-N-sockets pipe; its p99 delivery latency is higher
-//! (25 ms against 16 ms at 1,000 readers), the price of serving every reader from one thread.
+//! loop spends 0.79 CPU-seconds per delivered GB (0.99 before readers were written straight
+//! from the ring) against 1.22 for the multi-threaded tokio adapter and 0.78 for a bare
+//! copy-to-N-sockets pipe; its p99 delivery latency is higher (14 ms at 1,000 readers), the
+//! price of serving every reader from one thread.
 //! One loop per core (paths sharded across loops) is the way to more cores; on this 2-core
 //! machine, with the load generator on the other core, it would have nothing to gain.
 //!
@@ -36,10 +40,16 @@
 //! - Fragmented NAL units are reassembled into a recycled arena; units come from the stream's
 //!   unit pool (a unit the ring evicts goes back to the pool: readers copy bytes, they do not
 //!   keep references); sender reports are written into an arena.
-//! - Readers copy interleaved RTP frames, or RTMP chunks built from FLV bodies written into the
-//!   player's reused scratch buffer, into their preallocated output buffer (512 KiB of
-//!   backlog, then the reader takes nothing more until the socket drains; a reader that falls
-//!   a whole ring behind resumes at the next key frame).
+//! - RTSP readers over TCP are written from the ring with stack-built iovecs; an item the
+//!   socket cuts is kept as a reference (an `Arc` clone) until the rest goes out.
+//! - RTMP readers (and RTSP readers with UDP tracks) copy RTMP chunks built from FLV bodies
+//!   written into the player's reused scratch buffer (or interleaved frames) into their
+//!   preallocated output buffer (128 KiB of backlog, then the reader takes nothing more until
+//!   the socket drains; a reader that falls a whole ring behind resumes at the next key
+//!   frame).
+//! - Input buffers start small (2 KiB reads, 8 KiB arena chunks: a reader's connection stays
+//!   a few pages) and grow once, to 16 KiB reads and 64 KiB chunks, for a connection whose
+//!   reads fill them (a publisher) — during warm-up.
 //! - The connection slab, event list and work queues are preallocated and only grow.
 //!
 //! What still allocates, and why: accepting a connection (its state machine, buffers, log
@@ -56,6 +66,7 @@
 #![deny(unsafe_code)]
 
 mod conn;
+mod direct;
 mod event_loop;
 mod hls;
 mod hooks;

@@ -60,6 +60,37 @@ impl RtspConn {
         }
     }
 
+    /// Whether the reader's tracks all go over TCP: it is written straight from the ring
+    /// ([`RtspConn::deliver_direct`]).
+    pub fn is_tcp_reader(&self) -> bool {
+        self.reading
+            .as_ref()
+            .and_then(|r| r.playing.as_ref())
+            .is_some_and(|p| p.routes.tcp_only())
+    }
+
+    /// Writes what the reader's cursor has not delivered straight from the ring to `sock`
+    /// (see `direct.rs`); returns whether the socket is full.
+    pub fn deliver_direct(
+        &mut self,
+        stream: &Stream,
+        sock: &mut mio::net::TcpStream,
+        partial: &mut Option<crate::direct::Partial>,
+    ) -> std::io::Result<bool> {
+        let Some(p) = self.reading.as_mut().and_then(|r| r.playing.as_mut()) else {
+            return Ok(false);
+        };
+        let d = crate::direct::deliver(sock, &stream.ring, &mut p.cursor, &p.routes, partial)?;
+        if d.lag.lag_started {
+            let id = self.core.session().map(|s| s.log_id()).unwrap_or_default();
+            tracing::warn!(
+                "[RTSP] [session {id}] reader is too slow, discarding {} units and resuming at the next key frame",
+                d.lag.lost
+            );
+        }
+        Ok(d.blocked)
+    }
+
     /// Copies what the reader's cursor has not delivered yet into `out` (TCP tracks) and sends
     /// UDP tracks' datagrams; stops when `out` holds [`MAX_PENDING_OUT`] bytes.
     pub fn deliver(

@@ -38,6 +38,12 @@ impl Arena {
         }
     }
 
+    /// Changes the size of the chunks allocated from now on (a connection that turns out to
+    /// receive a lot grows its chunks).
+    pub fn set_chunk(&mut self, chunk: usize) {
+        self.chunk = chunk.max(1024);
+    }
+
     /// Makes room for `additional` more bytes after what is being written, moving the
     /// unfinished bytes to a reclaimed (or, failing that, new) chunk when needed.
     pub fn reserve(&mut self, additional: usize) {

@@ -41,6 +41,14 @@ pub enum StreamItem {
 }
 
 impl StreamItem {
+    /// The track the item belongs to.
+    pub fn track(&self) -> usize {
+        match self {
+            StreamItem::Unit(u) => u.track,
+            StreamItem::Rtcp { track, .. } => *track,
+        }
+    }
+
     /// Whether a reader may start (or resynchronise) at this item.
     pub fn is_key(&self) -> bool {
         matches!(self, StreamItem::Unit(u) if u.key)

@@ -37,6 +37,9 @@ impl Default for ClientConfig {
     }
 }
 
+/// A request as sent: method, URI, extra headers.
+type SentRequest = (&'static str, String, Vec<(String, String)>);
+
 /// The parts of a response the client acts on.
 struct Answer {
     status: u16,
@@ -77,7 +80,7 @@ pub struct ClientConnection {
     /// The server's challenge, once a request was answered 401.
     challenge: Option<WwwAuthenticate>,
     /// The request waiting for its answer, to send again with credentials after a 401.
-    last: Option<(&'static str, String, Vec<(String, String)>)>,
+    last: Option<SentRequest>,
     /// Whether `last` was already sent with credentials.
     sent_with_credentials: bool,
 }

@@ -82,6 +82,27 @@ impl ReaderRoutes {
         self.routes.get(track).copied().unwrap_or(ReaderRoute::None)
     }
 
+    /// Whether the reader's tracks all go interleaved over TCP (none by UDP or multicast), so
+    /// that its frames can be written straight from the ring.
+    pub fn tcp_only(&self) -> bool {
+        self.routes
+            .iter()
+            .any(|r| matches!(r, ReaderRoute::Tcp { .. }))
+            && self
+                .routes
+                .iter()
+                .all(|r| matches!(r, ReaderRoute::Tcp { .. } | ReaderRoute::None))
+    }
+
+    /// The interleaved channel `item` goes on, when its track goes over TCP.
+    pub fn tcp_channel(&self, item: &StreamItem) -> Option<u8> {
+        match (item, self.get(item.track())) {
+            (StreamItem::Unit(_), ReaderRoute::Tcp { rtp_channel, .. }) => Some(rtp_channel),
+            (StreamItem::Rtcp { .. }, ReaderRoute::Tcp { rtcp_channel, .. }) => Some(rtcp_channel),
+            _ => None,
+        }
+    }
+
     /// Whether any track goes by multicast.
     pub fn has_multicast(&self) -> bool {
         self.routes.contains(&ReaderRoute::Multicast)
@@ -116,6 +137,26 @@ impl ReaderRoutes {
             }
         }
         out.len() - before
+    }
+
+    /// Hands the interleaved frames of `item` on `channel` to `f`, in order: the 4-byte
+    /// header (`$`, channel, length) and the packet, one frame per RTP packet. The framed size
+    /// of the item is the sum of `4 + packet.len()`.
+    pub fn for_each_frame<'a>(
+        item: &'a StreamItem,
+        channel: u8,
+        mut f: impl FnMut([u8; 4], &'a [u8]),
+    ) {
+        match item {
+            StreamItem::Unit(u) => {
+                for p in &u.rtp {
+                    f(interleaved_header(channel, p.raw.len() as u16), &p.raw);
+                }
+            }
+            StreamItem::Rtcp { packet, .. } => {
+                f(interleaved_header(channel, packet.len() as u16), packet)
+            }
+        }
     }
 
     /// Hands each UDP datagram of `item` to `f` when its track goes by UDP unicast.
