@@ -128,3 +128,37 @@ impl Command {
         Ok(())
     }
 }
+
+/// The properties of a data message's metadata (`@setDataFrame`, `onMetaData`, object or
+/// ECMA array), as publishers and servers send it; `None` for other data messages.
+pub fn metadata_properties(values: &[Amf0Value]) -> Option<&[(String, Amf0Value)]> {
+    let mut it = values.iter();
+    let obj = match it.next().and_then(Amf0Value::as_str) {
+        Some("@setDataFrame") => match it.next() {
+            Some(Amf0Value::String(s)) if s == "onMetaData" => it.next(),
+            other => other,
+        },
+        Some("onMetaData") => it.next(),
+        _ => None,
+    };
+    obj.and_then(Amf0Value::properties)
+}
+
+/// Extends 32-bit RTMP message timestamps to 64 bits: wraps and small steps back are
+/// followed from the previous timestamp.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TimestampExtender {
+    last: Option<(u32, i64)>,
+}
+
+impl TimestampExtender {
+    /// The 64-bit timestamp of `ts`.
+    pub fn extend(&mut self, ts: u32) -> i64 {
+        let v = match self.last {
+            None => i64::from(ts),
+            Some((last32, last64)) => last64 + i64::from(ts.wrapping_sub(last32) as i32),
+        };
+        self.last = Some((ts, v));
+        v
+    }
+}

@@ -5,7 +5,7 @@ use crate::flv::{FlvDemuxer, FlvOutput, MetaValue};
 use crate::pull::{ClientEvent, SourceUrl};
 use crate::rtmp::amf0::Amf0Value;
 use crate::rtmp::chunk::{ChunkDecoder, ChunkEncoder, ChunkLimits, RawMessage};
-use crate::rtmp::command::{decode_values, Command};
+use crate::rtmp::command::{decode_values, metadata_properties, Command, TimestampExtender};
 use crate::rtmp::handshake::{HANDSHAKE_SIZE, RTMP_VERSION};
 use crate::rtmp::message::{split_aggregate, type_id, ControlMessage, CONTROL_CSID};
 use crate::rtmp::server::meta_value;
@@ -59,7 +59,7 @@ pub struct RtmpClientConnection {
     last_ack: u64,
     peer_window: u32,
     /// Last media timestamp, 32-bit and extended.
-    last_ts: Option<(u32, i64)>,
+    last_ts: TimestampExtender,
     transmit: Vec<u8>,
     events: VecDeque<ClientEvent>,
 }
@@ -97,7 +97,7 @@ impl RtmpClientConnection {
             bytes_in: 0,
             last_ack: 0,
             peer_window: 0,
-            last_ts: None,
+            last_ts: TimestampExtender::default(),
             transmit,
             events: VecDeque::with_capacity(64),
         }
@@ -331,21 +331,11 @@ impl RtmpClientConnection {
         }
     }
 
-    /// Extends a 32-bit media timestamp to 64 bits (wraps and small steps back handled).
-    fn extend_ts(&mut self, ts: u32) -> i64 {
-        let v = match self.last_ts {
-            None => i64::from(ts),
-            Some((last32, last64)) => last64 + i64::from(ts.wrapping_sub(last32) as i32),
-        };
-        self.last_ts = Some((ts, v));
-        v
-    }
-
     fn on_media(&mut self, is_video: bool, timestamp: u32, body: &Bytes) {
         if !self.is_playing() || body.is_empty() {
             return;
         }
-        let ts = self.extend_ts(timestamp);
+        let ts = self.last_ts.extend(timestamp);
         self.outputs.clear();
         if let Err(e) = self.demuxer.push(is_video, ts, body, &mut self.outputs) {
             if !self.warned {
@@ -383,16 +373,7 @@ impl RtmpClientConnection {
         let Ok(values) = decode_values(message_type, body) else {
             return;
         };
-        let mut it = values.iter();
-        let obj = match it.next().and_then(Amf0Value::as_str) {
-            Some("@setDataFrame") => match it.next() {
-                Some(Amf0Value::String(s)) if s == "onMetaData" => it.next(),
-                other => other,
-            },
-            Some("onMetaData") => it.next(),
-            _ => None,
-        };
-        if let Some(props) = obj.and_then(Amf0Value::properties) {
+        if let Some(props) = metadata_properties(&values) {
             let meta: Vec<(String, MetaValue)> = props
                 .iter()
                 .map(|(k, v)| (k.clone(), meta_value(v)))

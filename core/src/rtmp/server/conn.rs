@@ -5,7 +5,7 @@ use super::{MediaKind, RtmpEvent, RtmpServerConfig};
 use crate::media::PathError;
 use crate::rtmp::amf0::Amf0Value;
 use crate::rtmp::chunk::{ChunkDecoder, ChunkEncoder, ChunkLimits, RawMessage};
-use crate::rtmp::command::decode_values;
+use crate::rtmp::command::{decode_values, metadata_properties, TimestampExtender};
 use crate::rtmp::handshake::{HandshakeKind, ServerHandshake};
 use crate::rtmp::message::{split_aggregate, type_id, ControlMessage, CONTROL_CSID};
 use crate::rtmp::user_control::UserControlEvent;
@@ -86,7 +86,7 @@ pub struct RtmpServerConnection {
     pub(super) had_stream: bool,
     pub(super) pending: Option<Pending>,
     /// Last media timestamp, 32-bit and extended.
-    last_ts: Option<(u32, i64)>,
+    last_ts: TimestampExtender,
 }
 
 impl RtmpServerConnection {
@@ -114,7 +114,7 @@ impl RtmpServerConnection {
             role: Role::Idle,
             had_stream: false,
             pending: None,
-            last_ts: None,
+            last_ts: TimestampExtender::default(),
         }
     }
 
@@ -283,20 +283,10 @@ impl RtmpServerConnection {
         }
     }
 
-    /// Extends a 32-bit media timestamp to 64 bits (wraps and small steps back handled).
-    fn extend_ts(&mut self, ts: u32) -> i64 {
-        let v = match self.last_ts {
-            None => i64::from(ts),
-            Some((last32, last64)) => last64 + i64::from(ts.wrapping_sub(last32) as i32),
-        };
-        self.last_ts = Some((ts, v));
-        v
-    }
-
     fn on_media(&mut self, kind: MediaKind, timestamp: u32, body: Bytes) {
         match self.role {
             Role::Publishing { .. } => {
-                let timestamp_ms = self.extend_ts(timestamp);
+                let timestamp_ms = self.last_ts.extend(timestamp);
                 self.events.push_back(RtmpEvent::Media {
                     kind,
                     timestamp_ms,
@@ -319,16 +309,7 @@ impl RtmpServerConnection {
         if !self.is_publishing() {
             return;
         }
-        let mut it = values.iter();
-        let obj = match it.next().and_then(Amf0Value::as_str) {
-            Some("@setDataFrame") => match it.next() {
-                Some(Amf0Value::String(s)) if s == "onMetaData" => it.next(),
-                other => other,
-            },
-            Some("onMetaData") => it.next(),
-            _ => None,
-        };
-        if let Some(props) = obj.and_then(Amf0Value::properties) {
+        if let Some(props) = metadata_properties(&values) {
             self.events.push_back(RtmpEvent::Metadata(props.to_vec()));
         }
     }
