@@ -21,7 +21,7 @@ use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use weir_core::media::{PathManager, WallClock};
+use weir_core::media::{PathManager, StreamDescription, WallClock};
 use weir_core::rtmp::RtmpServerConfig;
 use weir_core::rtp::RtpPacket;
 use weir_core::rtsp::server::multicast_datagrams;
@@ -591,6 +591,27 @@ impl Loop {
             Proto::Http(_) | Proto::Source(_) | Proto::Placeholder => {}
         }
         Ok(())
+    }
+
+    /// Creates the stream of publisher connection `conn` for `path` (not yet in the path
+    /// registry); returns the publisher id and the stream's slab id.
+    pub(crate) fn insert_stream(
+        &mut self,
+        path: String,
+        conn: Id,
+        description: Arc<StreamDescription>,
+    ) -> (u64, Id) {
+        let pid = self.next_id();
+        let stream = Stream::new(
+            path,
+            conn,
+            pid,
+            description,
+            self.settings.write_queue_size,
+            self.clock,
+            crate::random_seed(),
+        );
+        (pid, self.streams.insert(stream))
     }
 
     /// Feeds a publisher's RTP packet into its stream.

@@ -175,17 +175,7 @@ impl Loop {
         if let Some(old) = p.stream.take() {
             self.unpublish(old);
         }
-        let pid = self.next_id();
-        let stream = Stream::new(
-            p.path.clone(),
-            id,
-            pid,
-            desc.clone(),
-            self.settings.write_queue_size,
-            self.clock,
-            crate::random_seed(),
-        );
-        let sid = self.streams.insert(stream);
+        let (pid, sid) = self.insert_stream(p.path.clone(), id, desc.clone());
         match self.paths.publish(&p.path, pid, sid) {
             Ok(outcome) => {
                 if let Some((_, old)) = outcome.replaced {

@@ -156,17 +156,7 @@ impl Loop {
             Event::Announce {
                 path, description, ..
             } => {
-                let pid = self.next_id();
-                let stream = Stream::new(
-                    path.clone(),
-                    id,
-                    pid,
-                    description,
-                    self.settings.write_queue_size,
-                    self.clock,
-                    crate::random_seed(),
-                );
-                let sid = self.streams.insert(stream);
+                let (pid, sid) = self.insert_stream(path.clone(), id, description);
                 match self.paths.publish(&path, pid, sid) {
                     Ok(outcome) => {
                         if let Some((_, old)) = outcome.replaced {

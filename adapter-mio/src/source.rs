@@ -5,7 +5,6 @@
 use crate::conn::{Conn, Proto};
 use crate::event_loop::{Loop, CONN_BASE};
 use crate::slab::Id;
-use crate::stream::Stream;
 use mio::{Interest, Token};
 use std::net::ToSocketAddrs;
 use std::time::{Duration, Instant};
@@ -168,17 +167,7 @@ impl Loop {
                 if let Some(old) = s.stream.take() {
                     self.unpublish(old);
                 }
-                let pid = self.next_id();
-                let stream = Stream::new(
-                    s.path.clone(),
-                    id,
-                    pid,
-                    description.clone(),
-                    self.settings.write_queue_size,
-                    self.clock,
-                    crate::random_seed(),
-                );
-                let sid = self.streams.insert(stream);
+                let (pid, sid) = self.insert_stream(s.path.clone(), id, description.clone());
                 match self.paths.publish_source(&s.path, pid, sid) {
                     Ok(outcome) => {
                         if let Some((_, old)) = outcome.replaced {
