@@ -202,7 +202,7 @@ impl Loop {
         Ok(mid)
     }
 
-    /// A path got a publisher (`source_type`, `source_id` for the hooks): `runOnReady`
+    /// A path got a publisher (`source_type`, `source_id`, the request's `query` for the hooks): `runOnReady`
     /// starts, readers waiting on demand are answered, and with `hlsAlwaysRemux` its muxer
     /// starts now.
     pub(crate) fn stream_published(
@@ -211,8 +211,9 @@ impl Loop {
         now: Instant,
         source_type: &str,
         source_id: &str,
+        query: &str,
     ) {
-        let held = self.ready_hook(sid, source_type, source_id);
+        let held = self.ready_hook(sid, source_type, source_id, query);
         if let Some(s) = self.streams.get_mut(sid) {
             s.ready_hook = held;
         }

@@ -12,27 +12,45 @@ use weir_core::hooks::{run, HookEnv, HookSpan};
 pub(crate) type Held = HookSpan;
 
 impl Loop {
-    /// The environment of a path event on `path`.
-    pub(crate) fn path_env(&self, path: &str) -> HookEnv {
+    /// The environment of a path event on `path` asked for with `query`.
+    pub(crate) fn path_env(&self, path: &str, query: &str) -> HookEnv {
         let groups = self.paths.hooks_of(path).map(|h| h.1).unwrap_or_default();
-        HookEnv::path(path, "", self.rtsp_port, &groups)
+        HookEnv::path(path, query, self.rtsp_port, &groups)
     }
 
-    /// `runOnReady` for the stream `sid` (published by a `source_type` `source_id`); the
-    /// returned value runs `runOnNotReady` when dropped with the stream.
-    pub(crate) fn ready_hook(&self, sid: Id, source_type: &str, source_id: &str) -> Option<Held> {
+    /// `runOnReady` for the stream `sid` (published by a `source_type` `source_id` with the
+    /// request's `query`); the returned value runs `runOnNotReady` when dropped with the
+    /// stream.
+    pub(crate) fn ready_hook(
+        &self,
+        sid: Id,
+        source_type: &str,
+        source_id: &str,
+        query: &str,
+    ) -> Option<Held> {
         self.settings.hooks.as_ref()?;
         let path = self.streams.get(sid)?.path.clone();
         let (h, _) = self.paths.hooks_of(&path)?;
-        let env = self.path_env(&path).with_source(source_type, source_id);
+        let env = self
+            .path_env(&path, query)
+            .with_source(source_type, source_id);
         HookSpan::ready(&self.settings.hooks, &h, env)
     }
 
-    /// `runOnRead` for a reader of `path`; `runOnUnread` runs when the value is dropped.
-    pub(crate) fn read_hook(&self, path: &str, reader_type: &str, reader_id: &str) -> Option<Held> {
+    /// `runOnRead` for a reader of `path` asking with `query`; `runOnUnread` runs when the
+    /// value is dropped.
+    pub(crate) fn read_hook(
+        &self,
+        path: &str,
+        query: &str,
+        reader_type: &str,
+        reader_id: &str,
+    ) -> Option<Held> {
         self.settings.hooks.as_ref()?;
         let (h, _) = self.paths.hooks_of(path)?;
-        let env = self.path_env(path).with_reader(reader_type, reader_id);
+        let env = self
+            .path_env(path, query)
+            .with_reader(reader_type, reader_id);
         HookSpan::read(&self.settings.hooks, &h, env)
     }
 
@@ -41,9 +59,16 @@ impl Loop {
         HookSpan::connect(&self.settings, conn_type, conn_id, self.rtsp_port)
     }
 
-    /// `runOnDemand` of `path` started by the on-demand machine.
-    pub(crate) fn start_demand_hook(&mut self, path: &str, command: &str, restart: bool) {
-        let env = self.path_env(path);
+    /// `runOnDemand` of `path` started by the on-demand machine for a first reader that
+    /// asked with `query`.
+    pub(crate) fn start_demand_hook(
+        &mut self,
+        path: &str,
+        command: &str,
+        restart: bool,
+        query: &str,
+    ) {
+        let env = self.path_env(path, query);
         let h = self.paths.hooks_of(path).map(|h| h.0).unwrap_or_default();
         tracing::info!("[path {path}] runOnDemand command started");
         if let Some(span) = HookSpan::demand(&self.settings.hooks, command, restart, &h, env) {
@@ -92,7 +117,7 @@ impl Loop {
             })
             .collect();
         for (path, command, restart) in confs {
-            let env = self.path_env(&path);
+            let env = self.path_env(&path, "");
             self.init_hooks.push(run(&hooks, &command, &env, restart));
         }
     }

@@ -12,8 +12,8 @@ use weir_core::media::{OnDemandAction, PathError};
 pub(crate) enum Parked {
     /// An RTSP DESCRIBE.
     RtspDescribe,
-    /// An RTMP play.
-    RtmpPlay,
+    /// An RTMP play, with its query.
+    RtmpPlay(String),
 }
 
 impl Loop {
@@ -23,10 +23,11 @@ impl Loop {
         &mut self,
         now: Instant,
         path: &str,
+        query: &str,
         conn: Id,
         kind: Parked,
     ) -> bool {
-        let Some(conf) = self.paths.on_demand_source(path) else {
+        let Some(conf) = self.paths.on_demand_source(path, query) else {
             return false;
         };
         if !self.ondemand.request(now, path, conf) {
@@ -48,8 +49,12 @@ impl Loop {
                     ..
                 } => self.open_source(now, None, path, &url),
                 OnDemandAction::Start {
-                    path, url, restart, ..
-                } => self.start_demand_hook(&path, &url, restart),
+                    path,
+                    url,
+                    restart,
+                    query,
+                    ..
+                } => self.start_demand_hook(&path, &url, restart, &query),
                 OnDemandAction::Stop { path } => {
                     if !self.stop_demand_hook(&path) {
                         tracing::info!("[path {path}] source stopped: not needed by anyone");
@@ -102,9 +107,9 @@ impl Loop {
                     };
                     r.core.answer_describe(res);
                 }
-                (Proto::Rtmp(r), Parked::RtmpPlay) => {
+                (Proto::Rtmp(r), Parked::RtmpPlay(query)) => {
                     if ready {
-                        self.start_rtmp_play(conn, r, path);
+                        self.start_rtmp_play(conn, r, path, &query);
                     } else {
                         r.core.answer_play(Err(PathError::NoOnePublishing(path)));
                     }

@@ -18,6 +18,8 @@ use weir_core::rtmp::{RtmpEvent, RtmpServerConfig, RtmpServerConnection};
 /// A publishing connection.
 pub(crate) struct Publishing {
     pub path: String,
+    /// The query of the publish request (`MTX_QUERY` of `runOnReady`).
+    pub query: String,
     pub publisher: RtmpPublisher,
     /// Created once the demuxer knows the tracks.
     pub stream: Option<Id>,
@@ -93,29 +95,36 @@ impl Loop {
 
     fn on_rtmp_event(&mut self, id: Id, r: &mut RtmpConn, ev: RtmpEvent, now: Instant) -> bool {
         match ev {
-            RtmpEvent::Publish { path, .. } => {
+            RtmpEvent::Publish { path, query } => {
                 let res = self.paths.can_publish(&path);
                 if res.is_ok() {
                     r.publishing = Some(Publishing {
                         path,
+                        query,
                         publisher: RtmpPublisher::new(),
                         stream: None,
                     });
                 }
                 r.core.answer_publish(res);
             }
-            RtmpEvent::Play { path, .. } => {
+            RtmpEvent::Play { path, query } => {
                 let waiting = !self
                     .paths
                     .describe(&path)
                     .is_ok_and(|s| self.streams.get(s).is_some());
                 if waiting
-                    && self.park_for_source(now, &path, id, crate::ondemand::Parked::RtmpPlay)
+                    && self.park_for_source(
+                        now,
+                        &path,
+                        &query,
+                        id,
+                        crate::ondemand::Parked::RtmpPlay(query.clone()),
+                    )
                 {
                     // Answered when the path's on-demand source is ready (or gives up).
                     return true;
                 }
-                self.start_rtmp_play(id, r, path)
+                self.start_rtmp_play(id, r, path, &query)
             }
             RtmpEvent::Metadata(entries) => {
                 if let Some(p) = r.publishing.as_mut() {
@@ -190,11 +199,16 @@ impl Loop {
         p.stream = Some(sid);
         r.core.log_publishing(&tracks_text(&desc));
         let id_text = r.core.peer().to_string();
-        self.stream_published(sid, now, "rtmpConn", &id_text);
+        let query = r
+            .publishing
+            .as_ref()
+            .map(|p| p.query.clone())
+            .unwrap_or_default();
+        self.stream_published(sid, now, "rtmpConn", &id_text, &query);
         Ok(())
     }
 
-    pub(crate) fn start_rtmp_play(&mut self, id: Id, r: &mut RtmpConn, path: String) {
+    pub(crate) fn start_rtmp_play(&mut self, id: Id, r: &mut RtmpConn, path: String, query: &str) {
         let sid = match self.paths.add_reader(&path) {
             Ok(s) => s,
             Err(e) => return r.core.answer_play(Err(e)),
@@ -212,7 +226,7 @@ impl Loop {
         };
         let cursor = stream.ring.join();
         stream.readers.push(id);
-        let read_hook = self.read_hook(&path, "rtmpConn", &r.core.peer().to_string());
+        let read_hook = self.read_hook(&path, query, "rtmpConn", &r.core.peer().to_string());
         r.playing = Some(Playing {
             _read_hook: read_hook,
             stream: sid,

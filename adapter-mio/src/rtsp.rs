@@ -143,10 +143,16 @@ impl Loop {
     /// Acts on one event; false on Close.
     fn on_rtsp_event(&mut self, id: Id, r: &mut RtspConn, ev: Event, now: Instant) -> bool {
         match ev {
-            Event::Describe { path, .. } => {
+            Event::Describe { path, query } => {
                 let res = self.describe_stream(&path);
                 if matches!(res, Err(PathError::NoOnePublishing(_)))
-                    && self.park_for_source(now, &path, id, crate::ondemand::Parked::RtspDescribe)
+                    && self.park_for_source(
+                        now,
+                        &path,
+                        &query,
+                        id,
+                        crate::ondemand::Parked::RtspDescribe,
+                    )
                 {
                     // Answered when the path's on-demand source is ready (or gives up).
                     return true;
@@ -212,8 +218,12 @@ impl Loop {
                     if let Some(s) = r.core.session().cloned() {
                         self.add_publisher_routes(id, r, &s, sid, now);
                     }
-                    let session_id = r.core.session().map(|s| s.id.clone()).unwrap_or_default();
-                    self.stream_published(sid, now, "rtspSession", &session_id);
+                    let (session_id, query) = r
+                        .core
+                        .session()
+                        .map(|s| (s.id.clone(), s.query.clone()))
+                        .unwrap_or_default();
+                    self.stream_published(sid, now, "rtspSession", &session_id, &query);
                 }
             }
             Event::Paused => {
@@ -284,7 +294,7 @@ impl Loop {
         rd.playing = Some(Playing { cursor, routes });
         if rd.read_hook.is_none() {
             let path = rd.path.clone();
-            rd.read_hook = self.read_hook(&path, "rtspSession", &session.id);
+            rd.read_hook = self.read_hook(&path, &session.query, "rtspSession", &session.id);
         }
         if multicast && !rd.multicast {
             rd.multicast = true;

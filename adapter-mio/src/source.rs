@@ -183,7 +183,7 @@ impl Loop {
                         );
                         let url = s.core.url().to_owned();
                         // Also answers readers waiting for an on-demand source.
-                        self.stream_published(sid, now, scheme.source_type(), &url);
+                        self.stream_published(sid, now, scheme.source_type(), &url, "");
                     }
                     Err(e) => {
                         self.streams.remove(sid);

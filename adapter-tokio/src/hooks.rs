@@ -9,29 +9,30 @@ use std::sync::Arc;
 use weir_core::hooks::{run, HookEnv, HookSpan};
 
 impl Hub {
-    /// The environment of a path event on `path`.
-    pub(crate) fn path_env(&self, path: &str) -> HookEnv {
+    /// The environment of a path event on `path` asked for with `query`.
+    pub(crate) fn path_env(&self, path: &str, query: &str) -> HookEnv {
         let groups = lock(&self.paths)
             .hooks_of(path)
             .map(|h| h.1)
             .unwrap_or_default();
-        HookEnv::path(path, "", self.rtsp_port, &groups)
+        HookEnv::path(path, query, self.rtsp_port, &groups)
     }
 
-    /// A stream was published (by a `source_type` `source_id`): `runOnReady` starts (it ends
-    /// with the stream), readers waiting on demand are answered.
+    /// A stream was published (by a `source_type` `source_id` with the request's `query`):
+    /// `runOnReady` starts (it ends with the stream), readers waiting on demand are answered.
     pub(crate) fn stream_published(
         self: &Arc<Self>,
         stream: &SharedStream,
         source_type: &str,
         source_id: &str,
+        query: &str,
     ) {
         if self.settings.hooks.is_some() {
             // Bound first: the registry lock must be released before `path_env` takes it.
             let found = lock(&self.paths).hooks_of(&stream.path);
             if let Some((h, _)) = found {
                 let env = self
-                    .path_env(&stream.path)
+                    .path_env(&stream.path, query)
                     .with_source(source_type, source_id);
                 stream.set_ready_hook(HookSpan::ready(&self.settings.hooks, &h, env));
             }
@@ -44,16 +45,20 @@ impl Hub {
         }
     }
 
-    /// `runOnRead` for a reader of `path` (`runOnUnread` when the span is dropped).
+    /// `runOnRead` for a reader of `path` asking with `query` (`runOnUnread` when the span
+    /// is dropped).
     pub(crate) fn read_hook(
         &self,
         path: &str,
+        query: &str,
         reader_type: &str,
         reader_id: &str,
     ) -> Option<HookSpan> {
         self.settings.hooks.as_ref()?;
         let (h, _) = lock(&self.paths).hooks_of(path)?;
-        let env = self.path_env(path).with_reader(reader_type, reader_id);
+        let env = self
+            .path_env(path, query)
+            .with_reader(reader_type, reader_id);
         HookSpan::read(&self.settings.hooks, &h, env)
     }
 
@@ -72,7 +77,7 @@ impl Hub {
             if c.is_catch_all() || c.regex_source().is_some() || c.hooks.run_on_init.is_empty() {
                 continue;
             }
-            let env = self.path_env(&c.name);
+            let env = self.path_env(&c.name, "");
             held.push(run(
                 &self.settings.hooks,
                 &c.hooks.run_on_init,
@@ -90,14 +95,15 @@ impl Hub {
         }
     }
 
-    /// Starts the `runOnDemand` command of `path`.
+    /// Starts the `runOnDemand` command of `path` for a first reader that asked with `query`.
     pub(crate) fn start_demand_hook(
         self: &Arc<Self>,
         path: &str,
         command: &str,
         restart: bool,
+        query: &str,
     ) -> Option<HookSpan> {
-        let env = self.path_env(path);
+        let env = self.path_env(path, query);
         let h = lock(&self.paths)
             .hooks_of(path)
             .map(|h| h.0)

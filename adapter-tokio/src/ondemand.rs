@@ -43,8 +43,9 @@ impl Hub {
     pub(crate) fn wait_for_source(
         self: &Arc<Self>,
         path: &str,
+        query: &str,
     ) -> Option<watch::Receiver<SourceState>> {
-        let conf = lock(&self.paths).on_demand_source(path)?;
+        let conf = lock(&self.paths).on_demand_source(path, query)?;
         let mut od = lock(&self.ondemand);
         if !od.machine.request(Instant::now(), path, conf) {
             return None;
@@ -66,11 +67,12 @@ impl Hub {
                     url,
                     command: true,
                     restart,
+                    query,
                 } => {
                     od.states
                         .entry(path.clone())
                         .or_insert_with(|| watch::channel(SourceState::Starting).0);
-                    if let Some(span) = self.start_demand_hook(&path, &url, restart) {
+                    if let Some(span) = self.start_demand_hook(&path, &url, restart, &query) {
                         od.commands.insert(path, span);
                     }
                 }

@@ -20,6 +20,8 @@ use weir_core::rtmp::{MediaKind, RtmpEvent, RtmpServerConfig, RtmpServerConnecti
 
 struct Publishing {
     path: String,
+    /// The query of the publish request (`MTX_QUERY` of `runOnReady`).
+    query: String,
     publisher: RtmpPublisher,
     /// Created once the demuxer knows the tracks.
     stream: Option<Arc<SharedStream>>,
@@ -43,7 +45,11 @@ struct Conn {
     out: Vec<u8>,
     batch: Vec<StreamItem>,
     /// A play waiting for its path's on-demand source.
-    waiting: Option<(String, watch::Receiver<crate::ondemand::SourceState>)>,
+    waiting: Option<(
+        String,
+        String,
+        watch::Receiver<crate::ondemand::SourceState>,
+    )>,
 }
 
 /// Serves one RTMP connection until it closes.
@@ -87,7 +93,7 @@ pub(crate) async fn run(
             },
             _ = crate::rtsp_conn::sleep_until_opt(deadline) => c.core.handle_timeout(Instant::now()),
             _ = crate::rtsp_conn::changed_opt(seq_rx) => c.deliver(),
-            _ = crate::rtsp_conn::changed_opt(c.waiting.as_mut().map(|w| &mut w.1)) => c.source_changed(),
+            _ = crate::rtsp_conn::changed_opt(c.waiting.as_mut().map(|w| &mut w.2)) => c.source_changed(),
             _ = crate::rtsp_conn::changed_opt(c.closed_rx.as_mut()) => {
                 let why = if c.publishing.is_some() { "publisher was replaced" } else { "source of the path has gone away" };
                 c.core.terminate(why);
@@ -135,30 +141,31 @@ impl Conn {
     /// Acts on one event; returns false on Close.
     fn on_event(&mut self, ev: RtmpEvent) -> bool {
         match ev {
-            RtmpEvent::Publish { path, .. } => {
+            RtmpEvent::Publish { path, query } => {
                 let r = lock(&self.hub.paths).can_publish(&path);
                 if r.is_ok() {
                     self.publishing = Some(Publishing {
                         path,
+                        query,
                         publisher: RtmpPublisher::new(),
                         stream: None,
                     });
                 }
                 self.core.answer_publish(r);
             }
-            RtmpEvent::Play { path, .. } => {
+            RtmpEvent::Play { path, query } => {
                 let published = lock(&self.hub.paths)
                     .describe(&path)
                     .is_ok_and(|s| !s.is_closed());
                 if !published {
-                    if let Some(mut rx) = self.hub.wait_for_source(&path) {
+                    if let Some(mut rx) = self.hub.wait_for_source(&path, &query) {
                         // Answered when the path's on-demand source is ready (or gives up).
                         rx.mark_changed();
-                        self.waiting = Some((path, rx));
+                        self.waiting = Some((path, query, rx));
                         return true;
                     }
                 }
-                self.start_playing(&path)
+                self.start_playing(&path, &query)
             }
             RtmpEvent::Metadata(entries) => {
                 if let Some(p) = self.publishing.as_mut() {
@@ -234,9 +241,11 @@ impl Conn {
         self.closed_rx = Some(stream.closed_signal());
         p.stream = Some(stream);
         self.core.log_publishing(&tracks_text(&desc));
-        if let Some(s) = self.publishing.as_ref().and_then(|p| p.stream.clone()) {
-            let id = self.core.peer().to_string();
-            self.hub.stream_published(&s, "rtmpConn", &id);
+        if let Some(p) = self.publishing.as_ref() {
+            if let Some(s) = p.stream.clone() {
+                let id = self.core.peer().to_string();
+                self.hub.stream_published(&s, "rtmpConn", &id, &p.query);
+            }
         }
         Ok(())
     }
@@ -244,23 +253,23 @@ impl Conn {
     /// The on-demand source a play waits for changed state.
     fn source_changed(&mut self) {
         use crate::ondemand::SourceState;
-        let Some((_, rx)) = self.waiting.as_mut() else {
+        let Some((_, _, rx)) = self.waiting.as_mut() else {
             return;
         };
         let state = *rx.borrow_and_update();
         if state == SourceState::Starting {
             return;
         }
-        let Some((path, _)) = self.waiting.take() else {
+        let Some((path, query, _)) = self.waiting.take() else {
             return;
         };
         match state {
-            SourceState::Ready => self.start_playing(&path),
+            SourceState::Ready => self.start_playing(&path, &query),
             _ => self.core.answer_play(Err(PathError::NoOnePublishing(path))),
         }
     }
 
-    fn start_playing(&mut self, path: &str) {
+    fn start_playing(&mut self, path: &str, query: &str) {
         let r = lock(&self.hub.paths).add_reader(path);
         let stream = match r {
             Ok(s) => s,
@@ -279,7 +288,7 @@ impl Conn {
         self.closed_rx = Some(closed_rx);
         let read_hook = self
             .hub
-            .read_hook(path, "rtmpConn", &self.core.peer().to_string());
+            .read_hook(path, query, "rtmpConn", &self.core.peer().to_string());
         self.playing = Some(Playing {
             _read_hook: read_hook,
             stream,

@@ -194,10 +194,10 @@ impl Conn {
     fn on_event(&mut self, ev: Event) -> bool {
         let hub = self.hub.clone();
         match ev {
-            Event::Describe { path, .. } => {
+            Event::Describe { path, query } => {
                 let r = describe(&hub, &path);
                 if matches!(r, Err(weir_core::media::PathError::NoOnePublishing(_))) {
-                    if let Some(mut rx) = hub.wait_for_source(&path) {
+                    if let Some(mut rx) = hub.wait_for_source(&path, &query) {
                         // Answered when the path's on-demand source is ready (or gives up).
                         rx.mark_changed();
                         self.waiting = Some((path, rx));
@@ -267,7 +267,8 @@ impl Conn {
                     if let Some(s) = self.core.session() {
                         let s = s.clone();
                         self.add_publisher_routes(&s, &stream);
-                        self.hub.stream_published(&stream, "rtspSession", &s.id);
+                        self.hub
+                            .stream_published(&stream, "rtspSession", &s.id, &s.query);
                     }
                 }
             }
@@ -341,9 +342,9 @@ impl Conn {
         // Deliver what the ring already holds right away.
         seq_rx.mark_changed();
         if r.read_hook.is_none() {
-            r.read_hook = self
-                .hub
-                .read_hook(&r.stream.path, "rtspSession", &session.id);
+            r.read_hook =
+                self.hub
+                    .read_hook(&r.stream.path, &session.query, "rtspSession", &session.id);
         }
         r.playing = Some(Playing {
             cursor,

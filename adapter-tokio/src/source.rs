@@ -117,7 +117,7 @@ async fn pull(
                                 "[path {path}] [{kind} source] ready: {}",
                                 tracks_text(&description)
                             );
-                            hub.stream_published(&s, source_type, &url_text);
+                            hub.stream_published(&s, source_type, &url_text, "");
                             stream = Some(s);
                         }
                         Err(e) => core.handle_close(&e.to_string()),

@@ -205,11 +205,13 @@ impl fmt::Debug for HookSpan {
 pub struct HookEnv(pub Vec<(String, String)>);
 
 impl HookEnv {
-    /// The variables of a path event: `MTX_PATH`, `MTX_QUERY`, `RTSP_PORT`, `G1…`.
+    /// The variables of a path event: `MTX_PATH`, `MTX_QUERY` (the request's query string,
+    /// escaped as MediaMTX escapes it so that a shell cannot be fed commands), `RTSP_PORT`,
+    /// `G1…`.
     pub fn path(path: &str, query: &str, rtsp_port: u16, groups: &[String]) -> HookEnv {
         let mut v = vec![
             ("MTX_PATH".to_owned(), path.to_owned()),
-            ("MTX_QUERY".to_owned(), query.to_owned()),
+            ("MTX_QUERY".to_owned(), query_escape(query)),
             ("RTSP_PORT".to_owned(), rtsp_port.to_string()),
         ];
         for (i, g) in groups.iter().enumerate() {
@@ -252,8 +254,38 @@ impl HookEnv {
     }
 }
 
+/// Escapes `s` for a URL query (Go's `url.QueryEscape`, which MediaMTX applies to
+/// `MTX_QUERY`): letters, digits and `-_.~` stay, a space becomes `+`, every other byte `%XX`.
+pub fn query_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            b' ' => out.push('+'),
+            _ => {
+                const HEX: &[u8; 16] = b"0123456789ABCDEF";
+                out.push('%');
+                out.push(HEX[usize::from(b >> 4)] as char);
+                out.push(HEX[usize::from(b & 15)] as char);
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn queries_are_escaped_as_mediamtx_escapes_them() {
+        assert_eq!(super::query_escape("a=1&b=x y"), "a%3D1%26b%3Dx+y");
+        assert_eq!(super::query_escape("t-_.~Z9"), "t-_.~Z9");
+        assert_eq!(super::query_escape("$(rm -rf)"), "%24%28rm+-rf%29");
+        assert_eq!(super::query_escape("\u{e9}"), "%C3%A9");
+        assert_eq!(super::query_escape(""), "");
+    }
+
     use super::*;
     use std::sync::Mutex;
 

@@ -51,7 +51,7 @@ fn ready_read_and_connect_hooks_get_mediamtx_s_environment() {
          runOnUnread: 'env > {d}/unread.env'\n"
     )));
     let port = weir.rtsp_port().to_string();
-    let mut publisher = ffmpeg_publish(&Fixture::H264Aac.path(), &weir.url("cam"), "tcp");
+    let mut publisher = ffmpeg_publish(&Fixture::H264Aac.path(), &weir.url("cam?pub=1&x=y"), "tcp");
     let ready = env_file(&dir.file("ready.env"), secs(20));
     assert_eq!(ready.get("MTX_PATH").map(String::as_str), Some("cam"));
     assert_eq!(
@@ -60,7 +60,11 @@ fn ready_read_and_connect_hooks_get_mediamtx_s_environment() {
     );
     assert!(ready.get("MTX_SOURCE_ID").is_some_and(|v| !v.is_empty()));
     assert_eq!(ready.get("RTSP_PORT"), Some(&port));
-    assert!(ready.contains_key("MTX_QUERY"));
+    // The publisher's query, escaped as MediaMTX escapes it (url.QueryEscape).
+    assert_eq!(
+        ready.get("MTX_QUERY").map(String::as_str),
+        Some("pub%3D1%26x%3Dy")
+    );
     let connect = env_file_with(&dir.file("connect.env"), "MTX_CONN_TYPE=", secs(10));
     assert_eq!(
         connect.get("MTX_CONN_TYPE").map(String::as_str),
@@ -70,9 +74,13 @@ fn ready_read_and_connect_hooks_get_mediamtx_s_environment() {
         .get("MTX_CONN_ID")
         .is_some_and(|v| v.starts_with("127.0.0.1:")));
 
-    let got = ffmpeg_read_framemd5(&weir.url("cam"), "tcp", 25, secs(30));
+    let got = ffmpeg_read_framemd5(&weir.url("cam?token=r1"), "tcp", 25, secs(30));
     assert!(got.len() >= 20, "the reader got {} frames", got.len());
     let read = env_file(&dir.file("read.env"), secs(10));
+    assert_eq!(
+        read.get("MTX_QUERY").map(String::as_str),
+        Some("token%3Dr1")
+    );
     assert_eq!(
         read.get("MTX_READER_TYPE").map(String::as_str),
         Some("rtspSession")
@@ -145,7 +153,7 @@ fn run_on_demand_starts_a_publisher_for_readers_and_stops_it_after() {
         "nothing runs before a reader asks"
     );
     // The reader's DESCRIBE waits until the command publishes.
-    let got = ffmpeg_read_framemd5(&weir.url("ondemand"), "tcp", 75, secs(40));
+    let got = ffmpeg_read_framemd5(&weir.url("ondemand?who=me"), "tcp", 75, secs(40));
     assert_contiguous_run(&got, &source, 50);
     weir.wait_for_log("[path ondemand] runOnDemand command started", secs(5));
     weir.wait_for_log("is publishing to path 'ondemand'", secs(5));
@@ -155,6 +163,11 @@ fn run_on_demand_starts_a_publisher_for_readers_and_stops_it_after() {
     assert_eq!(
         undemand.get("MTX_PATH").map(String::as_str),
         Some("ondemand")
+    );
+    // runOnDemand / runOnUnDemand get the query of the reader that asked first.
+    assert_eq!(
+        undemand.get("MTX_QUERY").map(String::as_str),
+        Some("who%3Dme")
     );
     // Its publisher (ffmpeg, stopped by SIGINT) leaves the path.
     weir.wait_for_log_where("destroyed", secs(10), |l| l.contains("[RTSP] [session"));

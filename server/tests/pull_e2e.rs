@@ -210,3 +210,40 @@ fn on_demand_rtmp_source_runs_only_while_read() {
         secs(5),
     );
 }
+
+#[test]
+fn redirect_paths_send_rtsp_readers_elsewhere() {
+    let _serial = serial();
+    let (origin, _publisher, source) = origin();
+    // `far` sends readers to the origin (an absolute URL); `near` to another path of the same
+    // server (`/mirror`, made absolute from the request), which pulls the origin.
+    let weir = Weir::start_with(
+        &rtsp_config(&format!(
+            "paths:\n  far:\n    source: redirect\n    sourceRedirect: {}\n  near:\n    source: redirect\n    sourceRedirect: /mirror\n  mirror:\n    source: {}\n",
+            origin.url("cam"),
+            origin.url("cam")
+        )),
+        None,
+        &["RTSP", "RTMP"],
+    );
+    weir.wait_for_log("[path mirror] [RTSP source] ready", secs(20));
+    let mut c = RtspClient::connect(weir.rtsp_port());
+    let r = c.describe(&weir.url("near"));
+    assert_eq!(r.status, 301, "{r:?}");
+    assert_eq!(r.header("Location"), Some(weir.url("mirror").as_str()));
+    // ffmpeg follows the 301 and gets the origin's media either way.
+    let origin_mark = origin.log_len();
+    let got = ffmpeg_read_framemd5(&weir.url("far"), "tcp", 75, secs(40));
+    assert_contiguous_run(&got, &source, 50);
+    origin.wait_for_log_since(origin_mark, "is reading from path 'cam'", secs(5));
+    let got = ffmpeg_read_framemd5(&weir.url("near"), "tcp", 75, secs(40));
+    assert_contiguous_run(&got, &source, 50);
+    weir.wait_for_log("path 'near' redirects to", secs(5));
+    // Protocols without a redirect answer are refused, naming where the path points.
+    let got = ffmpeg_read_rtmp_framemd5(&weir.rtmp_url("near"), 10, secs(15));
+    assert!(
+        got.is_empty(),
+        "an RTMP reader of a redirect path gets nothing"
+    );
+    weir.wait_for_log("path 'near' redirects readers to '/mirror'", secs(5));
+}

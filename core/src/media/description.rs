@@ -188,7 +188,14 @@ impl StreamDescription {
         self.tracks.iter().position(|t| match &t.announced_control {
             Some(c) => {
                 let c = c.trim_matches('/');
-                c == control || c == full_url || (!control.is_empty() && c.ends_with(control))
+                c == control
+                    || c == full_url
+                    || (!control.is_empty() && c.ends_with(control))
+                    // A query before the control (`?token=1/streamid=0`, as ffmpeg writes it).
+                    || (!c.is_empty()
+                        && control
+                            .strip_suffix(c)
+                            .is_some_and(|before| before.ends_with('/')))
             }
             None => false,
         })
@@ -212,6 +219,8 @@ mod tests {
         assert_eq!(d.codec_list(), "H264, MPEG-4 Audio");
         assert_eq!(d.publisher_track("streamid=1", ""), Some(1));
         assert_eq!(d.publisher_track("streamid=7", ""), None);
+        assert_eq!(d.publisher_track("pub=1&x=y/streamid=1", ""), Some(1));
+        assert_eq!(d.publisher_track("pub=1&x=ystreamid=1", ""), None);
         assert!(d.has_video());
     }
 

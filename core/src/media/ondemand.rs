@@ -20,6 +20,8 @@ pub struct OnDemandConf {
     pub start_timeout: Duration,
     /// `sourceOnDemandCloseAfter`.
     pub close_after: Duration,
+    /// The query of the reader that asked first (`MTX_QUERY` of `runOnDemand`).
+    pub query: String,
 }
 
 /// What the adapter must do.
@@ -35,6 +37,8 @@ pub enum OnDemandAction {
         command: bool,
         /// Restart the command when it exits.
         restart: bool,
+        /// The query of the reader that asked first.
+        query: String,
     },
     /// Close the source of `path`: nobody read it for `sourceOnDemandCloseAfter`.
     Stop {
@@ -80,6 +84,7 @@ impl OnDemand {
                     url: conf.url.clone(),
                     command: conf.command,
                     restart: conf.restart,
+                    query: conf.query.clone(),
                 });
                 let deadline = Some(now + conf.start_timeout);
                 self.entries.insert(
@@ -170,6 +175,7 @@ mod tests {
             restart: false,
             start_timeout: Duration::from_secs(10),
             close_after: Duration::from_secs(5),
+            query: String::new(),
         }
     }
 
@@ -183,16 +189,26 @@ mod tests {
     fn starts_once_then_stops_after_the_last_reader() {
         let t = t0();
         let mut od = OnDemand::default();
-        assert!(od.request(t, "cam", conf()));
-        assert!(od.request(t, "cam", conf()), "a second reader waits too");
+        let first = OnDemandConf {
+            query: "who=first".into(),
+            ..conf()
+        };
+        let second = OnDemandConf {
+            query: "who=second".into(),
+            ..conf()
+        };
+        assert!(od.request(t, "cam", first));
+        assert!(od.request(t, "cam", second), "a second reader waits too");
         assert_eq!(
             od.poll_action(),
             Some(OnDemandAction::Start {
                 path: "cam".into(),
                 url: "rtsp://o/cam".into(),
                 command: false,
-                restart: false
-            })
+                restart: false,
+                query: "who=first".into(),
+            }),
+            "the source starts for the first reader, with its query"
         );
         assert_eq!(od.poll_action(), None, "started once");
         od.ready(t + Duration::from_secs(1), "cam");

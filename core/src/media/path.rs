@@ -24,6 +24,9 @@ pub struct PathConf {
     pub source_on_demand_start_timeout: Duration,
     /// `sourceOnDemandCloseAfter`: how long the source stays after the last reader left.
     pub source_on_demand_close_after: Duration,
+    /// `sourceRedirect`: where readers are sent when `source` is `redirect` (an `rtsp://` URL
+    /// or a path such as `/other`).
+    pub source_redirect: String,
     /// The `runOn…` hooks.
     pub hooks: crate::hooks::PathHooks,
 }
@@ -39,6 +42,7 @@ impl PathConf {
             source_on_demand: false,
             source_on_demand_start_timeout: Duration::from_secs(10),
             source_on_demand_close_after: Duration::from_secs(10),
+            source_redirect: String::new(),
             hooks: crate::hooks::PathHooks {
                 run_on_demand_start_timeout: Duration::from_secs(10),
                 run_on_demand_close_after: Duration::from_secs(10),
@@ -97,6 +101,13 @@ pub enum PathError {
     NoCompatibleTracks(String),
     /// The path reads from a source (`source: rtsp://…`): publishers are refused.
     StaticSource(String),
+    /// The path's entry sends readers elsewhere (`source: redirect`).
+    Redirect {
+        /// The path.
+        path: String,
+        /// `sourceRedirect`: an `rtsp://` URL or a path (`/other`).
+        location: String,
+    },
 }
 
 impl PathError {
@@ -109,6 +120,7 @@ impl PathError {
             | PathError::StaticSource(_) => 400,
             PathError::NotConfigured(_) | PathError::NoOnePublishing(_) => 404,
             PathError::TooManyReaders(_) => 503,
+            PathError::Redirect { .. } => 301,
         }
     }
 }
@@ -132,6 +144,9 @@ impl std::fmt::Display for PathError {
                     f,
                     "the stream on path '{p}' has no track this protocol can carry"
                 )
+            }
+            PathError::Redirect { path, location } => {
+                write!(f, "path '{path}' redirects readers to '{location}'")
             }
         }
     }
@@ -285,12 +300,24 @@ impl<S: Clone> PathManager<S> {
 
     /// The stream of a published path (for DESCRIBE).
     pub fn describe(&self, name: &str) -> Result<S, PathError> {
-        self.find_conf(name)?;
+        self.check_redirect(name)?;
         self.paths
             .get(name)
             .and_then(|p| p.publisher.as_ref())
             .map(|(_, s)| s.clone())
             .ok_or_else(|| PathError::NoOnePublishing(name.to_owned()))
+    }
+
+    /// Refuses readers of a path whose entry is `source: redirect`, saying where to go.
+    pub fn check_redirect(&self, name: &str) -> Result<(), PathError> {
+        let (_, conf) = self.find_conf(name)?;
+        if conf.source == "redirect" {
+            return Err(PathError::Redirect {
+                path: name.to_owned(),
+                location: conf.source_redirect.clone(),
+            });
+        }
+        Ok(())
     }
 
     /// Whether a new publisher could take `name` now (for protocols that learn their tracks
@@ -319,13 +346,15 @@ impl<S: Clone> PathManager<S> {
             .collect()
     }
 
-    /// The on-demand source of `name` (`sourceOnDemand` with a pulled source, its URL
-    /// expanded with the name's groups), if its entry has one.
-    pub fn on_demand_source(&self, name: &str) -> Option<super::OnDemandConf> {
+    /// The on-demand source of `name` asked for by a reader with `query` (`sourceOnDemand`
+    /// with a pulled source, its URL expanded with the name's groups and `$MTX_QUERY`), if
+    /// its entry has one.
+    pub fn on_demand_source(&self, name: &str, query: &str) -> Option<super::OnDemandConf> {
         let (m, conf) = self.find_conf(name).ok()?;
         if conf.source_on_demand && conf.pulls() {
             return Some(super::OnDemandConf {
-                url: m.expand(&conf.source, name),
+                url: m.expand(&conf.source, name).replace("$MTX_QUERY", query),
+                query: query.to_owned(),
                 command: false,
                 restart: false,
                 start_timeout: conf.source_on_demand_start_timeout,
@@ -341,6 +370,7 @@ impl<S: Clone> PathManager<S> {
                 restart: h.run_on_demand_restart,
                 start_timeout: h.run_on_demand_start_timeout,
                 close_after: h.run_on_demand_close_after,
+                query: query.to_owned(),
             });
         }
         None
@@ -412,6 +442,7 @@ impl<S: Clone> PathManager<S> {
 
     /// Adds a reader to a published path and returns its stream.
     pub fn add_reader(&mut self, name: &str) -> Result<S, PathError> {
+        self.check_redirect(name)?;
         let (_, conf) = self.find_conf(name)?;
         let max = conf.max_readers;
         let state = self
@@ -462,7 +493,42 @@ mod tests {
             source: "publisher".into(),
             override_publisher: over,
             max_readers: 0,
+            source_redirect: String::new(),
         }
+    }
+
+    #[test]
+    fn on_demand_sources_get_the_groups_and_the_first_reader_s_query() {
+        let mut c = conf("~^cam(\\d+)$", false);
+        c.source = "rtsp://origin/$G1?$MTX_QUERY".into();
+        c.source_on_demand = true;
+        let m: PathManager<u32> = PathManager::new(vec![c]);
+        let od = m.on_demand_source("cam7", "token=1").unwrap();
+        assert_eq!(od.url, "rtsp://origin/7?token=1");
+        assert_eq!(od.query, "token=1");
+    }
+
+    #[test]
+    fn redirect_paths_send_readers_away_and_refuse_publishers() {
+        let mut old = conf("old", false);
+        old.source = "redirect".into();
+        old.source_redirect = "/new".into();
+        let mut m: PathManager<u32> = PathManager::new(vec![old, conf("new", false)]);
+        let e = m.describe("old").unwrap_err();
+        assert_eq!(
+            e,
+            PathError::Redirect {
+                path: "old".into(),
+                location: "/new".into()
+            }
+        );
+        assert_eq!(e.rtsp_status(), 301);
+        assert_eq!(m.add_reader("old").unwrap_err(), e);
+        assert_eq!(
+            m.publish("old", 1, 10).unwrap_err(),
+            PathError::StaticSource("old".into())
+        );
+        assert!(m.on_demand_source("old", "").is_none());
     }
 
     #[test]

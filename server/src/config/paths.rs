@@ -16,6 +16,7 @@ const IMPLEMENTED_PATH: &[&str] = &[
     "sourceOnDemand",
     "sourceOnDemandStartTimeout",
     "sourceOnDemandCloseAfter",
+    "sourceRedirect",
     "runOnInit",
     "runOnInitRestart",
     "runOnDemand",
@@ -194,6 +195,7 @@ pub(crate) fn load(
             source_on_demand,
             source_on_demand_start_timeout: duration("sourceOnDemandStartTimeout")?,
             source_on_demand_close_after: duration("sourceOnDemandCloseAfter")?,
+            source_redirect: command("sourceRedirect")?,
         };
         conf.check_name().map_err(|e| src.err(&at, &e))?;
         // Implemented sources: `publisher`, `rtsp://` and `rtmp://` (pulled all the time, or on
@@ -214,6 +216,16 @@ pub(crate) fn load(
                 let what = "a path with a regular expression (or path 'all') and a static source \
                             must have sourceOnDemand set to true";
                 return Err(src.err(&origin("source"), what));
+            }
+        } else if conf.source == "redirect" {
+            // As MediaMTX: the target is an absolute RTSP URL or a path (`/other`).
+            let r = &conf.source_redirect;
+            let lower = r.to_ascii_lowercase();
+            let url = lower.starts_with("rtsp://") || lower.starts_with("rtsps://");
+            if r.is_empty() || !(url || r.starts_with('/')) {
+                let what =
+                    format!("'{r}' is not an RTSP URL or a path: source 'redirect' needs one");
+                return Err(src.err(&origin("sourceRedirect"), &what));
             }
         } else if conf.source != "publisher" {
             warnings.push(format!("paths.{name}.source ('{}')", conf.source));

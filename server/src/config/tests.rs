@@ -472,3 +472,30 @@ fn hooks_take_effect() {
     assert_eq!(h.run_on_demand_close_after, Duration::from_secs(2));
     assert_eq!(h.run_on_demand_start_timeout, Duration::from_secs(10));
 }
+
+#[test]
+fn redirect_sources_take_effect_and_need_a_target() {
+    let c = load(Some(
+        "paths:\n  old:\n    source: redirect\n    sourceRedirect: /new\n  far:\n    source: redirect\n    sourceRedirect: rtsp://10.0.0.2:554/cam\n",
+    ))
+    .unwrap();
+    assert!(c.not_implemented.is_empty(), "{:?}", c.not_implemented);
+    assert_eq!(path(&c, "old").source_redirect, "/new");
+    assert_eq!(path(&c, "far").source_redirect, "rtsp://10.0.0.2:554/cam");
+    rejected(
+        "paths:\n  old:\n    source: redirect\n",
+        &[],
+        &[
+            "key 'paths.old.sourceRedirect'",
+            "source 'redirect' needs one",
+        ],
+    );
+    rejected(
+        "paths:\n  old:\n    source: redirect\n    sourceRedirect: http://x/y\n",
+        &[],
+        &[
+            "key 'paths.old.sourceRedirect' (line 4)",
+            "not an RTSP URL or a path",
+        ],
+    );
+}

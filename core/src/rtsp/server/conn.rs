@@ -413,6 +413,11 @@ impl ServerConnection {
                     sdp.as_bytes(),
                 );
             }
+            Err(PathError::Redirect { path, location }) => {
+                let location = super::url::absolute_location(&url, &location);
+                tracing::info!("{} path '{path}' redirects to {location}", self.log_prefix);
+                self.respond(301, Some(cseq), &[("Location", &location)], &[]);
+            }
             Err(e) => self.refuse(cseq, &e),
         }
     }

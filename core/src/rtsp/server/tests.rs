@@ -347,3 +347,30 @@ fn idle_connection_and_session_time_out() {
         "{evs:?}"
     );
 }
+
+#[test]
+fn describe_of_a_redirect_path_answers_301_with_an_absolute_location() {
+    let mut h = Harness::new(true);
+    let mut old = PathConf::all_others();
+    old.name = "old".into();
+    old.source = "redirect".into();
+    old.source_redirect = "/new".into();
+    let mut far = old.clone();
+    far.name = "far".into();
+    far.source_redirect = "rtsp://10.0.0.2:554/cam".into();
+    h.paths = PathManager::new(vec![old, far, PathConf::all_others()]);
+    let c = h.connect();
+    let r = h.send(
+        c,
+        b"DESCRIBE rtsp://127.0.0.1:8554/old?x=1 RTSP/1.0\r\nCSeq: 2\r\n\r\n",
+    );
+    assert_eq!(status(&r), 301, "{r}");
+    assert_eq!(header(&r, "Location"), Some("rtsp://127.0.0.1:8554/new"));
+    assert_eq!(header(&r, "CSeq"), Some("2"));
+    let r = h.send(
+        c,
+        b"DESCRIBE rtsp://127.0.0.1:8554/far RTSP/1.0\r\nCSeq: 3\r\n\r\n",
+    );
+    assert_eq!(status(&r), 301, "{r}");
+    assert_eq!(header(&r, "Location"), Some("rtsp://10.0.0.2:554/cam"));
+}

@@ -14,6 +14,26 @@ pub struct RequestTarget {
     pub rest: String,
 }
 
+/// The `Location` of a redirect: `location` itself when it is a URL, otherwise (a path such as
+/// `/other`) joined to the scheme and host of the request URL `request`.
+pub fn absolute_location(request: &str, location: &str) -> String {
+    if location.contains("://") {
+        return location.to_owned();
+    }
+    let origin_end = request.find("://").map_or(0, |i| {
+        let start = i + 3;
+        request[start..]
+            .find('/')
+            .map_or(request.len(), |j| start + j)
+    });
+    let origin = &request[..origin_end];
+    if location.starts_with('/') {
+        format!("{origin}{location}")
+    } else {
+        format!("{origin}/{location}")
+    }
+}
+
 /// Splits `rtsp://host[:port]/path[?query][/trackID=N]`. Clients such as ffmpeg append the
 /// control after the query (`/path?token=x/trackID=0`); that form is handled too.
 /// Returns `None` for URLs that are not `rtsp://` / `rtsps://` or have no host part.
@@ -66,6 +86,24 @@ mod tests {
     fn t(url: &str) -> (String, String, Option<usize>) {
         let r = split_request_url(url).unwrap();
         (r.path, r.query, r.track_id)
+    }
+
+    #[test]
+    fn redirect_locations_are_made_absolute_from_the_request() {
+        let req = "rtsp://10.0.0.1:8554/old?x=1";
+        assert_eq!(absolute_location(req, "/new"), "rtsp://10.0.0.1:8554/new");
+        assert_eq!(
+            absolute_location(req, "new/a"),
+            "rtsp://10.0.0.1:8554/new/a"
+        );
+        assert_eq!(
+            absolute_location(req, "rtsp://other:554/cam"),
+            "rtsp://other:554/cam"
+        );
+        assert_eq!(
+            absolute_location("rtsps://h:8322", "/n"),
+            "rtsps://h:8322/n"
+        );
     }
 
     #[test]
