@@ -46,6 +46,8 @@ pub(crate) struct PathMuxer {
     /// token → (connection, request).
     pub waiters: HashMap<u64, (Id, RequestId)>,
     pub last_request: Instant,
+    /// `runOnRead` while the muxer reads the path (`runOnUnread` when dropped).
+    pub read_hook: Option<crate::hooks::Held>,
 }
 
 /// The HLS server's state.
@@ -130,9 +132,10 @@ impl Loop {
         open && !h.core.is_closing()
     }
 
-    /// Asks the muxer of `path` for `file`: an answer now, or `None` (held).
+    /// Asks the muxer of `path` for `file`: an answer now, or `None` (held by the muxer, or
+    /// parked until the path's on-demand source is ready).
     #[allow(clippy::too_many_arguments)]
-    fn hls_request(
+    pub(crate) fn hls_request(
         &mut self,
         id: Id,
         h: &mut HttpConn,
@@ -142,8 +145,24 @@ impl Loop {
         req: RequestId,
         now: Instant,
     ) -> Option<Response> {
-        let mid = match self.hls_muxer(path, now) {
+        let mid = match self.hls_muxer(path, query, now) {
             Ok(m) => m,
+            Err(PathError::NoOnePublishing(_))
+                if self.park_for_source(
+                    now,
+                    path,
+                    query,
+                    id,
+                    crate::ondemand::Parked::Hls {
+                        req,
+                        file: file.to_owned(),
+                        query: query.to_owned(),
+                    },
+                ) =>
+            {
+                // Answered once the path's on-demand source is ready (or gives up).
+                return None;
+            }
             Err(e) => return Some(Response::text(e.rtsp_status().max(404), &e.to_string())),
         };
         let hls = self.hls.as_mut()?;
@@ -161,8 +180,13 @@ impl Loop {
         }
     }
 
-    /// The muxer of `path`, created on first use.
-    pub(crate) fn hls_muxer(&mut self, path: &str, now: Instant) -> Result<Id, PathError> {
+    /// The muxer of `path`, created on first use (for a request with `query`).
+    pub(crate) fn hls_muxer(
+        &mut self,
+        path: &str,
+        query: &str,
+        now: Instant,
+    ) -> Result<Id, PathError> {
         let Some(hls) = self.hls.as_mut() else {
             return Err(PathError::NotConfigured(path.to_owned()));
         };
@@ -191,6 +215,7 @@ impl Loop {
             cursor: stream.ring.join(),
             waiters: HashMap::new(),
             last_request: now,
+            read_hook: None,
         });
         stream.hls = Some(mid);
         if !stream.dirty {
@@ -199,6 +224,11 @@ impl Loop {
         }
         hls.by_path.insert(path.to_owned(), mid);
         tracing::info!("[HLS] [muxer {path}] created");
+        // The muxer is the path's reader (as in MediaMTX, type `hlsMuxer`, no id).
+        let hook = self.read_hook(path, query, "hlsMuxer", "");
+        if let Some(m) = self.hls.as_mut().and_then(|h| h.muxers.get_mut(mid)) {
+            m.read_hook = hook;
+        }
         Ok(mid)
     }
 
@@ -225,7 +255,7 @@ impl Loop {
             return;
         }
         if let Some(path) = self.streams.get(sid).map(|s| s.path.clone()) {
-            let _ = self.hls_muxer(&path, now);
+            let _ = self.hls_muxer(&path, "", now);
         }
     }
 

@@ -92,7 +92,7 @@ impl Loop {
         };
         if self.ondemand.is_running(&path) {
             self.ondemand.ready(now, &path);
-            self.answer_parked(&path, true);
+            self.answer_parked(now, &path, true);
         }
     }
 

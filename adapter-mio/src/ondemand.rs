@@ -14,6 +14,15 @@ pub(crate) enum Parked {
     RtspDescribe,
     /// An RTMP play, with its query.
     RtmpPlay(String),
+    /// An HLS request (a playlist or segment of the path), with its query.
+    Hls {
+        /// The request.
+        req: weir_core::http::RequestId,
+        /// The file asked for.
+        file: String,
+        /// The request's query.
+        query: String,
+    },
 }
 
 impl Loop {
@@ -66,7 +75,7 @@ impl Loop {
                     if !self.stop_demand_hook(&path) {
                         self.stop_source(&path, "timed out");
                     }
-                    self.answer_parked(&path, false);
+                    self.answer_parked(now, &path, false);
                 }
             }
         }
@@ -86,7 +95,7 @@ impl Loop {
     }
 
     /// Answers the requests parked for `path`: with the stream when `ready`, else refused.
-    pub(crate) fn answer_parked(&mut self, path: &str, ready: bool) {
+    pub(crate) fn answer_parked(&mut self, now: Instant, path: &str, ready: bool) {
         let mut i = 0;
         while i < self.parked.len() {
             if self.parked[i].0 != path {
@@ -106,6 +115,17 @@ impl Loop {
                         Err(PathError::NoOnePublishing(path))
                     };
                     r.core.answer_describe(res);
+                }
+                (Proto::Http(h), Parked::Hls { req, file, query }) => {
+                    let answer = if ready {
+                        self.hls_request(conn, h, &path, &file, &query, req, now)
+                    } else {
+                        let e = PathError::NoOnePublishing(path);
+                        Some(weir_core::http::Response::text(404, &e.to_string()))
+                    };
+                    if let Some(resp) = answer {
+                        h.core.respond(req, resp);
+                    }
                 }
                 (Proto::Rtmp(r), Parked::RtmpPlay(query)) => {
                     if ready {

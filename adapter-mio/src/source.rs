@@ -137,7 +137,7 @@ impl Loop {
             }
             None => {
                 self.ondemand.ended(path);
-                self.answer_parked(path, false);
+                self.answer_parked(now, path, false);
             }
         }
     }

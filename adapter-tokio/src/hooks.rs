@@ -40,7 +40,7 @@ impl Hub {
         self.demand_met(&stream.path);
         if let Some(hls) = self.hls.get() {
             if hls.settings.always_remux {
-                let _ = hls.muxer(self, &stream.path);
+                let _ = hls.muxer(self, &stream.path, "");
             }
         }
     }

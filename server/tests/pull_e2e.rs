@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::hls::{hls_config, WeirHls};
 use common::rtmp::WeirRtmp;
 use common::rtsp_client::RtspClient;
 use common::*;
@@ -246,4 +247,54 @@ fn redirect_paths_send_rtsp_readers_elsewhere() {
         "an RTMP reader of a redirect path gets nothing"
     );
     weir.wait_for_log("path 'near' redirects readers to '/mirror'", secs(5));
+}
+
+#[test]
+fn hls_readers_start_an_on_demand_source_and_run_on_read() {
+    let _serial = serial();
+    let (origin, _publisher, source) = origin();
+    let dir = TempDir::new("hls-ondemand");
+    let d = dir.file("").display().to_string();
+    let edge = Weir::start_with(
+        &hls_config(&format!(
+            "paths:\n  \"~^(.+)$\":\n    source: rtsp://127.0.0.1:{}/$G1\n    sourceOnDemand: yes\n    sourceOnDemandCloseAfter: 2s\n    runOnRead: 'env > {d}/read.env'\n",
+            origin.rtsp_port()
+        )),
+        None,
+        &["RTSP", "RTMP", "HLS"],
+    );
+    std::thread::sleep(secs(1));
+    assert!(
+        !edge.logs().iter().any(|l| l.contains("source] started")),
+        "an on-demand source must not start before a reader asks"
+    );
+    // The first playlist request waits for the source, then the muxer serves the stream.
+    let url = format!("{}?viewer=7", edge.hls_url("cam"));
+    let got = FfmpegReader::spawn_rtmp(&url, 100).collect(secs(60));
+    assert_contiguous_run(&got, &source, 75);
+    edge.wait_for_log("[path cam] [RTSP source] ready", secs(5));
+    edge.wait_for_log("[HLS] [muxer cam] created", secs(5));
+    // The muxer is the path's reader: runOnRead runs with MediaMTX's reader type and the
+    // query of the request that created it.
+    let text = (0..50)
+        .find_map(|_| {
+            let t = std::fs::read_to_string(dir.file("read.env")).unwrap_or_default();
+            if t.contains("MTX_READER_TYPE=") {
+                return Some(t);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            None
+        })
+        .expect("runOnRead never ran for the HLS muxer");
+    assert!(
+        text.lines().any(|l| l == "MTX_READER_TYPE=hlsMuxer"),
+        "{text}"
+    );
+    assert!(text.lines().any(|l| l == "MTX_PATH=cam"), "{text}");
+    assert!(text.lines().any(|l| l == "MTX_QUERY=viewer%3D7"), "{text}");
+    // A path the origin lacks: the waiting playlist request is refused when the source fails.
+    let mut http = edge.hls_client();
+    let r = http.get("/nothing/index.m3u8").expect("HLS answer");
+    assert_eq!(r.status, 404, "{}", r.summary());
+    edge.wait_for_log("[path nothing] [RTSP source] ERR", secs(5));
 }

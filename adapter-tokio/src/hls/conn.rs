@@ -3,6 +3,7 @@
 
 use super::muxer::{HlsHub, PathMuxer};
 use crate::hub::Hub;
+use crate::ondemand::SourceState;
 use crate::writev::write_all_vectored;
 use bytes::{Bytes, BytesMut};
 use std::io::IoSlice;
@@ -11,9 +12,10 @@ use std::sync::Arc;
 use std::time::Instant;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use weir_core::hls::{route_request, HlsRoute};
 use weir_core::http::{HttpEvent, HttpServerConnection, Request, RequestId, Response};
+use weir_core::media::PathError;
 
 /// Serves one HTTP connection until it closes.
 pub(crate) async fn run(hub: Arc<Hub>, hls: Arc<HlsHub>, sock: TcpStream, peer: SocketAddr) {
@@ -113,6 +115,41 @@ async fn flush_chunks(
     ok
 }
 
+/// Answers a request parked for its path's on-demand source once the source is ready (or
+/// refuses it when the source fails).
+async fn answer_when_ready(
+    hub: Arc<Hub>,
+    hls: Arc<HlsHub>,
+    mut rx: watch::Receiver<SourceState>,
+    waiter: super::muxer::Waiter,
+    path: String,
+    file: String,
+    query: String,
+) {
+    let ready = loop {
+        match *rx.borrow_and_update() {
+            SourceState::Ready => break true,
+            SourceState::Failed => break false,
+            SourceState::Starting => {}
+        }
+        if rx.changed().await.is_err() {
+            break false;
+        }
+    };
+    let (tx, id) = waiter.clone();
+    let answer = match ready.then(|| hls.muxer(&hub, &path, &query)) {
+        Some(Ok(m)) => m.request(&hub, &file, &query, hls.token(), waiter),
+        Some(Err(e)) => Some(Response::text(e.rtsp_status().max(404), &e.to_string())),
+        None => {
+            let e = PathError::NoOnePublishing(path);
+            Some(Response::text(404, &e.to_string()))
+        }
+    };
+    if let Some(resp) = answer {
+        let _ = tx.send((id, resp));
+    }
+}
+
 /// Answers a request now, or registers it with a muxer and returns `None`.
 fn route(
     hub: &Arc<Hub>,
@@ -125,8 +162,28 @@ fn route(
         HlsRoute::Now(r) => return Some(r),
         HlsRoute::Muxer { path, file } => (path, file),
     };
-    let m = match hls.muxer(hub, path) {
+    let m = match hls.muxer(hub, path, &req.query) {
         Ok(m) => m,
+        Err(PathError::NoOnePublishing(_)) => {
+            // A path with an on-demand source: the request waits for it (as an RTSP DESCRIBE
+            // or RTMP play does), up to the source's start timeout.
+            let Some(rx) = hub.wait_for_source(path, &req.query) else {
+                let e = PathError::NoOnePublishing(path.to_owned());
+                return Some(Response::text(404, &e.to_string()));
+            };
+            let waiter = (tx.clone(), req.id);
+            let (path, file, query) = (path.to_owned(), file.to_owned(), req.query.clone());
+            tokio::spawn(answer_when_ready(
+                hub.clone(),
+                hls.clone(),
+                rx,
+                waiter,
+                path,
+                file,
+                query,
+            ));
+            return None;
+        }
         Err(e) => return Some(Response::text(e.rtsp_status().max(404), &e.to_string())),
     };
     let token = hls.token();

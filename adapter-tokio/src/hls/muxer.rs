@@ -39,6 +39,8 @@ pub(crate) struct PathMuxer {
     last_request_ms: AtomicU64,
     /// Wakes the muxer task when a request was held (its deadline may be the earliest).
     held: Notify,
+    /// `runOnRead` while the muxer reads the path (`runOnUnread` when dropped).
+    _read_hook: Mutex<Option<weir_core::hooks::HookSpan>>,
 }
 
 pub(crate) use weir_core::hls::hls_response as to_response;
@@ -64,11 +66,13 @@ impl HlsHub {
         })
     }
 
-    /// The muxer of `path`, created (and its task started) on first use.
+    /// The muxer of `path`, created (and its task started) on first use (for a request with
+    /// `query`).
     pub(crate) fn muxer(
         self: &Arc<Self>,
         hub: &Arc<Hub>,
         path: &str,
+        query: &str,
     ) -> Result<Arc<PathMuxer>, PathError> {
         let mut muxers = lock(&self.muxers);
         if let Some(m) = muxers.get(path) {
@@ -98,6 +102,8 @@ impl HlsHub {
             }),
             last_request_ms: AtomicU64::new(hub.started.elapsed().as_millis() as u64),
             held: Notify::new(),
+            // The muxer is the path's reader (as in MediaMTX, type `hlsMuxer`, no id).
+            _read_hook: Mutex::new(hub.read_hook(path, query, "hlsMuxer", "")),
         });
         muxers.insert(path.to_owned(), m.clone());
         tracing::info!("[HLS] [muxer {path}] created");
