@@ -335,7 +335,7 @@ pub fn parse<'b>(buf: &'b [u8], offset: u64, limits: &Limits) -> Result<Parsed<'
             if headers.len() >= limits.max_headers {
                 return Err(err(ParseErrorKind::TooManyHeaders, pos));
             }
-            if name.eq_ignore_ascii_case("content-length") {
+            if name.eq_ignore_ascii_case(b"content-length") {
                 let value_at = span.value.0 as usize;
                 let n = parse_content_length(value)
                     .ok_or_else(|| err(ParseErrorKind::BadContentLength, value_at))?;
@@ -401,25 +401,65 @@ fn parse_interleaved(buf: &[u8], start: usize) -> Parsed<'_> {
     }
 }
 
-/// Splits `line` into tokens separated by runs of spaces or tabs, with their byte offsets.
-fn tokens(line: &str) -> impl Iterator<Item = (usize, &str)> {
-    line.split([' ', '\t'])
-        .scan(0usize, |at, tok| {
-            let here = *at;
-            *at += tok.len() + 1;
-            Some((here, tok))
-        })
-        .filter(|(_, tok)| !tok.is_empty())
+/// The tokens of `line` separated by runs of spaces or tabs, with their byte offsets.
+struct Tokens<'a> {
+    line: &'a str,
+    at: usize,
 }
 
-/// Whether `b` may appear in an RFC 2616 token (method and header names).
-fn is_token_byte(b: u8) -> bool {
-    b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b)
+impl<'a> Iterator for Tokens<'a> {
+    type Item = (usize, &'a str);
+
+    fn next(&mut self) -> Option<(usize, &'a str)> {
+        let bytes = self.line.as_bytes();
+        let mut i = self.at;
+        while i < bytes.len() && matches!(bytes[i], b' ' | b'\t') {
+            i += 1;
+        }
+        if i == bytes.len() {
+            self.at = i;
+            return None;
+        }
+        let start = i;
+        while i < bytes.len() && !matches!(bytes[i], b' ' | b'\t') {
+            i += 1;
+        }
+        self.at = i;
+        // Spaces and tabs are ASCII: both ends are character boundaries.
+        self.line.get(start..i).map(|t| (start, t))
+    }
 }
+
+/// Splits `line` into tokens separated by runs of spaces or tabs, with their byte offsets.
+fn tokens(line: &str) -> Tokens<'_> {
+    Tokens { line, at: 0 }
+}
+
+/// Bytes that may appear in an RFC 2616 token (method and header names), by value.
+const TOKEN_BYTES: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0x21;
+    while b < 0x7f {
+        t[b] = true;
+        b += 1;
+    }
+    let separators = b"()<>@,;:\\\"/[]?={}";
+    let mut i = 0;
+    while i < separators.len() {
+        t[separators[i] as usize] = false;
+        i += 1;
+    }
+    t
+};
 
 /// Whether `s` is a non-empty token.
-fn is_token(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(is_token_byte)
+fn is_token(s: &[u8]) -> bool {
+    !s.is_empty() && s.iter().all(|&b| TOKEN_BYTES[usize::from(b)])
+}
+
+/// Whether `b` is a control character other than tab (not allowed in heads).
+fn is_bad_control(b: u8) -> bool {
+    (b < 0x20 && b != b'\t') || b == 0x7f
 }
 
 /// Checks a protocol version token: `Ok` for RTSP/1.0, `BadVersion` for another `NAME/x.y`,
@@ -447,10 +487,7 @@ fn parse_start_line(line: &[u8]) -> Result<StartLine<'_>, (ParseErrorKind, usize
         ParseErrorKind::BadRequestLine
     };
     let text = std::str::from_utf8(line).map_err(|e| (bad_line, e.valid_up_to()))?;
-    if let Some(i) = text
-        .bytes()
-        .position(|b| b.is_ascii_control() && b != b'\t')
-    {
+    if let Some(i) = line.iter().position(|&b| is_bad_control(b)) {
         return Err((bad_line, i));
     }
     let mut toks = tokens(text);
@@ -471,7 +508,7 @@ fn parse_start_line(line: &[u8]) -> Result<StartLine<'_>, (ParseErrorKind, usize
         return Ok(StartLine::Response { status, reason });
     }
     let (_, method_str) = toks.next().ok_or((bad_line, 0))?;
-    if !is_token(method_str) {
+    if !is_token(method_str.as_bytes()) {
         return Err((bad_line, 0));
     }
     let (_, uri) = toks.next().ok_or((bad_line, text.len()))?;
@@ -486,35 +523,45 @@ fn parse_start_line(line: &[u8]) -> Result<StartLine<'_>, (ParseErrorKind, usize
     }
 }
 
-/// Parses `name: value` starting at `at` in the buffer; `None` if malformed.
+/// Parses `name: value` starting at `at` in the buffer; `None` if malformed. Works on bytes:
+/// the head is checked to be UTF-8 once, as a whole, by the caller.
 /// The span is `None` if the head is beyond 4 GiB (only possible with a huge `max_head_bytes`).
-fn parse_header_line(line: &[u8], at: usize) -> Option<(&str, &str, Option<Span>)> {
-    let text = std::str::from_utf8(line).ok()?;
-    let (name, rest) = text.split_once(':')?;
-    let name = name.trim_end_matches([' ', '\t']);
-    let value = trim_lws(rest);
-    let clean = value.bytes().all(|b| !b.is_ascii_control() || b == b'\t');
-    if !is_token(name) || !clean {
+fn parse_header_line(line: &[u8], at: usize) -> Option<(&[u8], &[u8], Option<Span>)> {
+    let colon = line.iter().position(|&b| b == b':')?;
+    let mut name_end = colon;
+    while name_end > 0 && matches!(line[name_end - 1], b' ' | b'\t') {
+        name_end -= 1;
+    }
+    let name = &line[..name_end];
+    let lws = |b: u8| matches!(b, b' ' | b'\t' | b'\r');
+    let mut value_start = colon + 1;
+    let mut value_end = line.len();
+    while value_start < value_end && lws(line[value_start]) {
+        value_start += 1;
+    }
+    while value_end > value_start && lws(line[value_end - 1]) {
+        value_end -= 1;
+    }
+    let value = &line[value_start..value_end];
+    if !is_token(name) || value.iter().any(|&b| is_bad_control(b)) {
         return None;
     }
-    let value_start = at + text.len() - rest.len()
-        + (rest.len() - rest.trim_start_matches([' ', '\t', '\r']).len());
     let at32 = |i: usize| u32::try_from(i).ok();
     let span = (|| {
         Some(Span {
-            name: (at32(at)?, at32(at + name.len())?),
-            value: (at32(value_start)?, at32(value_start + value.len())?),
+            name: (at32(at)?, at32(at + name_end)?),
+            value: (at32(at + value_start)?, at32(at + value_end)?),
         })
     })();
     Some((name, value, span))
 }
 
 /// Parses a Content-Length value; huge numbers saturate (and then fail the body limit).
-fn parse_content_length(v: &str) -> Option<usize> {
-    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
+fn parse_content_length(v: &[u8]) -> Option<usize> {
+    if v.is_empty() || !v.iter().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    Some(v.bytes().fold(0usize, |n, d| {
+    Some(v.iter().fold(0usize, |n, d| {
         n.saturating_mul(10).saturating_add(usize::from(d - b'0'))
     }))
 }

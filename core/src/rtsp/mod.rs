@@ -339,7 +339,7 @@ mod message_tests {
                 26,
             ),
             (b"OPTIONS * RTSP/1.0\r\nA: \x01\r\n\r\n", BadHeader, 20),
-            (b"OPTIONS * RTSP/1.0\r\nA: \xff\r\n\r\n", BadHeader, 20),
+            (b"OPTIONS * RTSP/1.0\r\nA: \xff\r\n\r\n", BadHeader, 23), // the byte that is not UTF-8
             (
                 b"OPTIONS * RTSP/1.0\r\nContent-Length: x\r\n\r\n",
                 BadContentLength,
