@@ -437,7 +437,8 @@ impl Conn {
                 }
             }
             if !self.headers.is_empty() {
-                let mut slices: Vec<IoSlice<'_>> = Vec::with_capacity(self.headers.len() * 2);
+                // On the task's stack (its future) for ordinary batches: no allocation per write.
+                let mut slices: SmallVec<[IoSlice<'_>; 64]> = SmallVec::new();
                 let mut h = self.headers.iter();
                 for item in &self.batch {
                     match item {
