@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command: installs the media tools the end-to-end tests drive
 # (ffmpeg/ffprobe, GStreamer with rtspclientsink/rtspsrc/rtmpsrc, VLC for the RTMP player
-# test, iproute2 for the multicast network namespace), then runs every test of the workspace.
+# test, iproute2 for the multicast network namespace, socat as the TLS terminator in front of an
+# origin for the rtsps:// / rtmps:// source test), then runs every test of the workspace.
 #
 # VLC: Debian's VLC 3 opens rtmp:// with its avio access module (libavformat's RTMP client),
 # which is in vlc-plugin-base; vlc-bin provides cvlc. VLC refuses to run as root: the tests
@@ -14,13 +15,13 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(ffmpeg gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
     gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-rtsp iproute2
-    vlc-bin vlc-plugin-base)
+    vlc-bin vlc-plugin-base socat)
 GST_ELEMENTS=(rtspclientsink rtspsrc qtdemux h264parse aacparse rtph264depay identity filesink
     rtmpsrc flvdemux fakesink)
 
 missing() {
     local tool element
-    for tool in ffmpeg ffprobe gst-launch-1.0 gst-inspect-1.0 ip cvlc setpriv; do
+    for tool in ffmpeg ffprobe gst-launch-1.0 gst-inspect-1.0 ip cvlc setpriv socat; do
         command -v "$tool" >/dev/null 2>&1 || { echo "$tool"; return 0; }
     done
     compgen -G "/usr/lib/*/vlc/plugins/access/libavio_plugin.so" >/dev/null \

@@ -151,7 +151,6 @@ impl Loop {
                 if self.park_for_source(
                     now,
                     path,
-                    query,
                     id,
                     crate::ondemand::Parked::Hls {
                         req,

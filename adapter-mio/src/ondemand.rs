@@ -10,8 +10,8 @@ use weir_core::media::{OnDemandAction, PathError};
 
 /// A request waiting for its path's source.
 pub(crate) enum Parked {
-    /// An RTSP DESCRIBE.
-    RtspDescribe,
+    /// An RTSP DESCRIBE, with its query.
+    RtspDescribe(String),
     /// An RTMP play, with its query.
     RtmpPlay(String),
     /// An HLS request (a playlist or segment of the path), with its query.
@@ -25,6 +25,15 @@ pub(crate) enum Parked {
     },
 }
 
+impl Parked {
+    /// The query of the request that waits.
+    fn query(&self) -> &str {
+        match self {
+            Parked::RtspDescribe(q) | Parked::RtmpPlay(q) | Parked::Hls { query: q, .. } => q,
+        }
+    }
+}
+
 impl Loop {
     /// A reader asks for `path`, which nobody publishes: true when the request was parked
     /// (the path has an on-demand source, starting now or already starting).
@@ -32,11 +41,10 @@ impl Loop {
         &mut self,
         now: Instant,
         path: &str,
-        query: &str,
         conn: Id,
         kind: Parked,
     ) -> bool {
-        let Some(conf) = self.paths.on_demand_source(path, query) else {
+        let Some(conf) = self.paths.on_demand_source(path, kind.query()) else {
             return false;
         };
         if !self.ondemand.request(now, path, conf) {
@@ -108,7 +116,7 @@ impl Loop {
             };
             let mut proto = std::mem::replace(&mut c.proto, Proto::Placeholder);
             match (&mut proto, kind) {
-                (Proto::Rtsp(r), Parked::RtspDescribe) => {
+                (Proto::Rtsp(r), Parked::RtspDescribe(_)) => {
                     let res = if ready {
                         self.describe_stream(&path)
                     } else {

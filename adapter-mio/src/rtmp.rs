@@ -116,7 +116,6 @@ impl Loop {
                     && self.park_for_source(
                         now,
                         &path,
-                        &query,
                         id,
                         crate::ondemand::Parked::RtmpPlay(query.clone()),
                     )

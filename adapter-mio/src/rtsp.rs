@@ -149,9 +149,8 @@ impl Loop {
                     && self.park_for_source(
                         now,
                         &path,
-                        &query,
                         id,
-                        crate::ondemand::Parked::RtspDescribe,
+                        crate::ondemand::Parked::RtspDescribe(query),
                     )
                 {
                     // Answered when the path's on-demand source is ready (or gives up).

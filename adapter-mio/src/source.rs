@@ -1,4 +1,4 @@
-//! Paths that pull from another server (`source: rtsp://…` or `rtmp://…`): one outgoing
+//! Paths that pull from another server (`source: rtsp(s)://…` or `rtmp(s)://…`): one outgoing
 //! connection per path driving the core's `PullClient`; its stream is published when PLAY is answered
 //! and withdrawn when the connection ends; a failed or lost source is retried every 5 s.
 
@@ -10,7 +10,6 @@ use std::net::ToSocketAddrs;
 use std::time::{Duration, Instant};
 use weir_core::pull::{ClientEvent, PullClient, SourceUrl};
 use weir_core::rtmp::server::tracks_text;
-use weir_core::rtsp::client::ClientConfig;
 
 /// How long a failed source waits before the next attempt (as MediaMTX).
 pub(crate) const RETRY: Duration = Duration::from_secs(5);
@@ -76,15 +75,11 @@ impl Loop {
                 return self.source_gone(now, index, &path, kind, &why);
             }
         };
-        let core = PullClient::new(
-            ClientConfig {
-                read_timeout: self.settings.write_timeout.max(Duration::from_secs(10)),
-                ..Default::default()
-            },
-            url,
-            now,
-            crate::random_seed(),
-        );
+        let read_timeout = self.settings.write_timeout.max(Duration::from_secs(10));
+        let cfg = self
+            .paths
+            .client_config(&path, read_timeout, &self.settings.tls_roots);
+        let core = PullClient::new(cfg, url, now, crate::random_seed());
         let proto = Proto::Source(Box::new(SourceConn {
             core,
             index,

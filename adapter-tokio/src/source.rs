@@ -1,4 +1,4 @@
-//! Paths that pull from another server (`source: rtsp://…` or `rtmp://…`): one task per path
+//! Paths that pull from another server (`source: rtsp(s)://…` or `rtmp(s)://…`): one task per path
 //! driving the core's `PullClient`; its stream is published when PLAY is answered and withdrawn when
 //! the connection ends; a failed or lost source is retried every 5 s.
 
@@ -12,7 +12,6 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use weir_core::pull::{ClientEvent, PullClient, SourceUrl};
 use weir_core::rtmp::server::tracks_text;
-use weir_core::rtsp::client::ClientConfig;
 
 /// How long a failed source waits before the next attempt (as MediaMTX).
 const RETRY: Duration = Duration::from_secs(5);
@@ -79,10 +78,8 @@ async fn pull(
         .await
         .map_err(|e| e.to_string())?;
     let _ = sock.set_nodelay(true);
-    let cfg = ClientConfig {
-        read_timeout: hub.settings.write_timeout.max(Duration::from_secs(10)),
-        ..Default::default()
-    };
+    let read_timeout = hub.settings.write_timeout.max(Duration::from_secs(10));
+    let cfg = lock(&hub.paths).client_config(path, read_timeout, &hub.settings.tls_roots);
     let url_text = url.url.clone();
     let (kind, source_type) = (url.scheme.name(), url.scheme.source_type());
     let mut core = PullClient::new(cfg, url, Instant::now(), crate::random_seed());

@@ -109,6 +109,7 @@ pub fn settings() -> Settings {
         run_on_connect: String::new(),
         run_on_connect_restart: false,
         run_on_disconnect: String::new(),
+        tls_roots: Default::default(),
     }
 }
 

@@ -29,6 +29,8 @@ pub struct Settings {
     pub run_on_connect_restart: bool,
     /// `runOnDisconnect`.
     pub run_on_disconnect: String,
+    /// The trusted roots of `rtsps://` / `rtmps://` sources without `sourceFingerprint`.
+    pub tls_roots: crate::pull::TrustRoots,
 }
 
 /// Settings of the HLS server.

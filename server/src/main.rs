@@ -10,6 +10,7 @@ mod hookrun;
 mod log;
 mod reload;
 mod runtime;
+mod tls;
 
 use clap::Parser;
 use std::path::PathBuf;

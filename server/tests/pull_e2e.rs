@@ -298,3 +298,85 @@ fn hls_readers_start_an_on_demand_source_and_run_on_read() {
     assert_eq!(r.status, 404, "{}", r.summary());
     edge.wait_for_log("[path nothing] [RTSP source] ERR", secs(5));
 }
+
+/// The test certificates (core/tests/data/tls, made for these tests).
+fn tls_file(name: &str) -> String {
+    format!(
+        "{}/../core/tests/data/tls/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+/// A TLS terminator in front of `127.0.0.1:to`: `socat` with the test server certificate, on
+/// a free loopback port (returned).
+fn tls_terminator(to: u16) -> (ChildGuard, u16) {
+    require_tool("socat", "apt-get install socat");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let listen = format!(
+        "OPENSSL-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork,verify=0,cert={},key={}",
+        tls_file("server.pem"),
+        tls_file("server.key")
+    );
+    let mut cmd = std::process::Command::new("socat");
+    cmd.args([&listen, &format!("TCP:127.0.0.1:{to}")]);
+    let guard = ChildGuard::spawn("socat", &mut cmd, None);
+    let deadline = std::time::Instant::now() + secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(std::time::Instant::now() < deadline, "socat never listened");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    (guard, port)
+}
+
+#[test]
+fn tls_sources_are_verified_by_fingerprint_or_trusted_roots() {
+    let _serial = serial();
+    let (mut origin, _publisher, source) = rtmp_origin();
+    let (_rtsps, rtsps_port) = tls_terminator(origin.rtsp_port());
+    let (_rtmps, rtmps_port) = tls_terminator(origin.rtmp_port());
+    // `byca`: no fingerprint, so the chain must reach a trusted root: the test CA, given as
+    // the system store through SSL_CERT_FILE. `pinned`: the leaf's fingerprint as openssl
+    // prints it. `wrong`: another fingerprint.
+    let leaf = "5A:B4:8A:C8:41:EF:81:9D:33:83:3E:62:F5:6C:4E:35:1F:45:89:73:AB:96:B4:7E:D5:F3:A5:BD:83:4A:C7:64";
+    let wrong = "ab".repeat(32);
+    let paths = format!(
+        "paths:\n  byca:\n    source: rtsps://127.0.0.1:{rtsps_port}/cam\n  \
+         pinned:\n    source: rtmps://127.0.0.1:{rtmps_port}/cam\n    sourceFingerprint: {leaf}\n  \
+         wrong:\n    source: rtsps://127.0.0.1:{rtsps_port}/cam\n    sourceFingerprint: {wrong}\n  \
+         all_others:\n    source: publisher\n"
+    );
+    let env = vec![
+        "env".into(),
+        format!("SSL_CERT_FILE={}", tls_file("ca.pem")),
+    ];
+    let mut edge = Weir::start_with(&rtsp_config(&paths), Some(env), &["RTSP", "RTMP"]);
+    edge.wait_for_log(
+        "[path byca] [RTSP source] ready: 2 tracks (H264, MPEG-4 Audio)",
+        secs(20),
+    );
+    edge.wait_for_log(
+        "[path pinned] [RTMP source] ready: 2 tracks (H264, MPEG-4 Audio)",
+        secs(20),
+    );
+    let refused = format!(
+        "[path wrong] [RTSP source] ERR: TLS: invalid peer certificate: source fingerprint \
+         does not match: expected {wrong}, got 5ab48ac841ef819d33833e62f56c4e351f458973ab96b47ed5f3a5bd834ac764"
+    );
+    edge.wait_for_log(&refused, secs(20));
+    // Both origins' streams came through TLS: the clip's frames, in order.
+    let got = ffmpeg_read_framemd5(&edge.url("byca"), "tcp", 75, secs(40));
+    assert_contiguous_run(&got, &source, 50);
+    let got = ffmpeg_read_rtmp_framemd5(&edge.rtmp_url("pinned"), 75, secs(40));
+    assert_contiguous_run(&got, &source, 50);
+    // The refused source has no stream, and is retried (every 5 s) with the same outcome.
+    let mark = edge.log_len();
+    let describe = RtspClient::connect(edge.rtsp_port()).describe(&edge.url("wrong"));
+    assert_eq!(describe.status, 404, "{describe:?}");
+    edge.wait_for_log_since(mark, &refused, secs(15));
+    assert_eq!(edge.count_log("[path wrong] [RTSP source] ready"), 0);
+    edge.assert_alive();
+    origin.assert_alive();
+}

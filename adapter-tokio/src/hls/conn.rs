@@ -126,17 +126,25 @@ async fn answer_when_ready(
     file: String,
     query: String,
 ) {
-    let ready = loop {
-        match *rx.borrow_and_update() {
-            SourceState::Ready => break true,
-            SourceState::Failed => break false,
-            SourceState::Starting => {}
-        }
-        if rx.changed().await.is_err() {
-            break false;
+    let (tx, id) = waiter.clone();
+    let wait = async {
+        loop {
+            match *rx.borrow_and_update() {
+                SourceState::Ready => break true,
+                SourceState::Failed => break false,
+                SourceState::Starting => {}
+            }
+            if rx.changed().await.is_err() {
+                break false;
+            }
         }
     };
-    let (tx, id) = waiter.clone();
+    // The client may leave while the source starts: the connection's receiver then closes
+    // and nothing is asked of the muxer.
+    let ready = tokio::select! {
+        ready = wait => ready,
+        () = tx.closed() => return,
+    };
     let answer = match ready.then(|| hls.muxer(&hub, &path, &query)) {
         Some(Ok(m)) => m.request(&hub, &file, &query, hls.token(), waiter),
         Some(Err(e)) => Some(Response::text(e.rtsp_status().max(404), &e.to_string())),

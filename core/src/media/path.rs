@@ -24,6 +24,9 @@ pub struct PathConf {
     pub source_on_demand_start_timeout: Duration,
     /// `sourceOnDemandCloseAfter`: how long the source stays after the last reader left.
     pub source_on_demand_close_after: Duration,
+    /// `sourceFingerprint`: the SHA-256 (hex) of an `rtsps://` / `rtmps://` source's
+    /// certificate; empty: the certificate must chain to a trusted root.
+    pub source_fingerprint: String,
     /// `sourceRedirect`: where readers are sent when `source` is `redirect` (an `rtsp://` URL
     /// or a path such as `/other`).
     pub source_redirect: String,
@@ -43,6 +46,7 @@ impl PathConf {
             source_on_demand_start_timeout: Duration::from_secs(10),
             source_on_demand_close_after: Duration::from_secs(10),
             source_redirect: String::new(),
+            source_fingerprint: String::new(),
             hooks: crate::hooks::PathHooks {
                 run_on_demand_start_timeout: Duration::from_secs(10),
                 run_on_demand_close_after: Duration::from_secs(10),
@@ -51,9 +55,12 @@ impl PathConf {
         }
     }
 
-    /// Whether the entry pulls its stream from another server (`rtsp://` or `rtmp://`).
+    /// Whether the entry pulls its stream from another server (`rtsp://`, `rtsps://`,
+    /// `rtmp://`, `rtmps://`).
     pub fn pulls(&self) -> bool {
-        self.source.starts_with("rtsp://") || self.source.starts_with("rtmp://")
+        ["rtsp://", "rtsps://", "rtmp://", "rtmps://"]
+            .iter()
+            .any(|p| self.source.starts_with(p))
     }
 
     /// Whether the entry matches any name (`all`, `all_others`).
@@ -240,6 +247,17 @@ pub fn validate_path_name(name: &str) -> Result<(), PathError> {
     }
 }
 
+/// `Err(Redirect)` when `conf` sends the readers of `name` elsewhere.
+fn redirect_of(name: &str, conf: &PathConf) -> Result<(), PathError> {
+    if conf.source == "redirect" {
+        return Err(PathError::Redirect {
+            path: name.to_owned(),
+            location: conf.source_redirect.clone(),
+        });
+    }
+    Ok(())
+}
+
 impl<S: Clone> PathManager<S> {
     /// A registry for the given path entries: an exact name wins, then the `~` entries by name,
     /// then `all` / `all_others` (MediaMTX's order).
@@ -311,13 +329,7 @@ impl<S: Clone> PathManager<S> {
     /// Refuses readers of a path whose entry is `source: redirect`, saying where to go.
     pub fn check_redirect(&self, name: &str) -> Result<(), PathError> {
         let (_, conf) = self.find_conf(name)?;
-        if conf.source == "redirect" {
-            return Err(PathError::Redirect {
-                path: name.to_owned(),
-                location: conf.source_redirect.clone(),
-            });
-        }
-        Ok(())
+        redirect_of(name, conf)
     }
 
     /// Whether a new publisher could take `name` now (for protocols that learn their tracks
@@ -344,6 +356,26 @@ impl<S: Clone> PathManager<S> {
             .filter(|c| c.pulls() && !c.source_on_demand)
             .map(|c| (c.name.clone(), c.source.clone()))
             .collect()
+    }
+
+    /// The client settings for pulling `name`'s source: `read_timeout`, and the entry's
+    /// certificate check for TLS sources (its `sourceFingerprint`, else `roots`).
+    pub fn client_config(
+        &self,
+        name: &str,
+        read_timeout: Duration,
+        roots: &crate::pull::TrustRoots,
+    ) -> crate::rtsp::client::ClientConfig {
+        let fingerprint = self
+            .find_conf(name)
+            .map(|(_, c)| c.source_fingerprint.clone())
+            .unwrap_or_default();
+        crate::rtsp::client::ClientConfig {
+            read_timeout,
+            fingerprint,
+            roots: roots.clone(),
+            ..Default::default()
+        }
     }
 
     /// The on-demand source of `name` asked for by a reader with `query` (`sourceOnDemand`
@@ -442,8 +474,8 @@ impl<S: Clone> PathManager<S> {
 
     /// Adds a reader to a published path and returns its stream.
     pub fn add_reader(&mut self, name: &str) -> Result<S, PathError> {
-        self.check_redirect(name)?;
         let (_, conf) = self.find_conf(name)?;
+        redirect_of(name, conf)?;
         let max = conf.max_readers;
         let state = self
             .paths
@@ -494,7 +526,36 @@ mod tests {
             override_publisher: over,
             max_readers: 0,
             source_redirect: String::new(),
+            source_fingerprint: String::new(),
         }
+    }
+
+    #[test]
+    fn tls_sources_pull_with_their_entry_s_fingerprint() {
+        let mut c = conf("~^cam(\\d+)$", false);
+        c.source = "rtsps://origin/$G1".into();
+        c.source_on_demand = true;
+        c.source_fingerprint = "ab".repeat(32);
+        let mut plain = conf("plain", false);
+        plain.source = "rtmps://origin/live".into();
+        assert!(c.pulls() && plain.pulls());
+        let m: PathManager<u32> = PathManager::new(vec![c, plain]);
+        assert_eq!(
+            m.on_demand_source("cam3", "").unwrap().url,
+            "rtsps://origin/3"
+        );
+        assert_eq!(
+            m.static_sources(),
+            [("plain".into(), "rtmps://origin/live".into())]
+        );
+        let roots = crate::pull::TrustRoots::none();
+        let timeout = Duration::from_secs(3);
+        let cfg = m.client_config("cam3", timeout, &roots);
+        assert_eq!(
+            (cfg.fingerprint, cfg.read_timeout),
+            ("ab".repeat(32), timeout)
+        );
+        assert_eq!(m.client_config("plain", timeout, &roots).fingerprint, "");
     }
 
     #[test]

@@ -9,8 +9,10 @@
 //! then comes out as [`ClientEvent::Rtp`] (RTSP: packets as the origin sent them) or
 //! [`ClientEvent::Unit`] (RTMP: access units, packetized by the stream for RTSP readers).
 
+mod tls;
 mod url;
 
+pub use tls::{client_config, fingerprint, TrustRoots};
 pub use url::{Scheme, SourceUrl};
 
 use crate::media::StreamDescription;
@@ -57,98 +59,162 @@ pub enum ClientEvent {
     },
 }
 
-/// One connection pulling a stream, RTSP or RTMP (see the module docs).
+/// The protocol machine of a [`PullClient`].
 #[derive(Debug)]
-pub enum PullClient {
+enum Proto {
     /// An RTSP client (TCP, interleaved).
     Rtsp(ClientConnection),
     /// An RTMP client (play).
     Rtmp(RtmpClientConnection),
 }
 
+/// One connection pulling a stream, RTSP or RTMP, over TLS for `rtsps://` and `rtmps://`
+/// (see the module docs).
+#[derive(Debug)]
+pub struct PullClient {
+    proto: Proto,
+    /// The TLS session of an `rtsps://` / `rtmps://` source, with the plaintext received and
+    /// not yet consumed by the protocol machine, and the plaintext to encrypt.
+    tls: Option<(tls::TlsLayer, BytesMut, Vec<u8>)>,
+}
+
 impl PullClient {
-    /// A connection to `url` opened at `now`; `random` feeds the RTMP handshake.
+    /// A connection to `url` opened at `now`; `random` feeds the RTMP handshake. A TLS URL
+    /// is verified with `cfg.fingerprint` or else `cfg.roots`.
     pub fn new(cfg: ClientConfig, url: SourceUrl, now: Instant, random: u64) -> PullClient {
-        match url.scheme {
-            Scheme::Rtsp => PullClient::Rtsp(ClientConnection::new(cfg, url, now)),
-            Scheme::Rtmp => PullClient::Rtmp(RtmpClientConnection::new(
+        let tls = url.tls.then(|| {
+            let config = tls::client_config(&cfg.fingerprint, &cfg.roots);
+            tls::TlsLayer::new(config, &url.host)
+        });
+        let proto = match url.scheme {
+            Scheme::Rtsp => Proto::Rtsp(ClientConnection::new(cfg, url, now)),
+            Scheme::Rtmp => Proto::Rtmp(RtmpClientConnection::new(
                 cfg.read_timeout,
                 url,
                 now,
                 random,
             )),
+        };
+        let mut client = PullClient { proto, tls: None };
+        match tls {
+            Some(Ok(layer)) => client.tls = Some((layer, BytesMut::new(), Vec::new())),
+            Some(Err(why)) => client.handle_close(&why),
+            None => {}
         }
+        client
     }
 
     /// The URL read (credentials removed).
     pub fn url(&self) -> &str {
-        match self {
-            PullClient::Rtsp(c) => c.url(),
-            PullClient::Rtmp(c) => c.url(),
+        match &self.proto {
+            Proto::Rtsp(c) => c.url(),
+            Proto::Rtmp(c) => c.url(),
         }
     }
 
     /// The protocol.
     pub fn scheme(&self) -> Scheme {
-        match self {
-            PullClient::Rtsp(_) => Scheme::Rtsp,
-            PullClient::Rtmp(_) => Scheme::Rtmp,
+        match &self.proto {
+            Proto::Rtsp(_) => Scheme::Rtsp,
+            Proto::Rtmp(_) => Scheme::Rtmp,
         }
     }
 
     /// Feeds bytes from the server; consumed bytes are removed from `buf`.
     pub fn handle_input(&mut self, now: Instant, buf: &mut BytesMut) {
-        match self {
-            PullClient::Rtsp(c) => c.handle_input(now, buf),
-            PullClient::Rtmp(c) => c.handle_input(now, buf),
+        let Some((layer, plain, _)) = &mut self.tls else {
+            return self.feed(now, buf);
+        };
+        let result = layer.handle_input(buf, plain);
+        let mut plain = std::mem::take(plain);
+        if !plain.is_empty() {
+            self.feed(now, &mut plain);
+        }
+        if let Some((_, kept, _)) = &mut self.tls {
+            *kept = plain;
+        }
+        if let Err(why) = result {
+            buf.clear();
+            self.handle_close(&why);
+        }
+    }
+
+    /// Feeds plaintext to the protocol machine.
+    fn feed(&mut self, now: Instant, buf: &mut BytesMut) {
+        match &mut self.proto {
+            Proto::Rtsp(c) => c.handle_input(now, buf),
+            Proto::Rtmp(c) => c.handle_input(now, buf),
         }
     }
 
     /// Appends the bytes to send to `out`. Returns whether anything was appended.
     pub fn poll_transmit(&mut self, out: &mut Vec<u8>) -> bool {
-        match self {
-            PullClient::Rtsp(c) => c.poll_transmit(out),
-            PullClient::Rtmp(c) => c.poll_transmit(out),
+        let before = out.len();
+        let Some((_, _, plain)) = &mut self.tls else {
+            return self.transmit(out);
+        };
+        let mut plain = std::mem::take(plain);
+        self.transmit(&mut plain);
+        let Some((layer, _, kept)) = &mut self.tls else {
+            return false;
+        };
+        let result = layer.write(&plain, out);
+        plain.clear();
+        *kept = plain;
+        if let Err(why) = result {
+            self.handle_close(&why);
+        }
+        out.len() > before
+    }
+
+    /// The protocol machine's plaintext to send.
+    fn transmit(&mut self, out: &mut Vec<u8>) -> bool {
+        match &mut self.proto {
+            Proto::Rtsp(c) => c.poll_transmit(out),
+            Proto::Rtmp(c) => c.poll_transmit(out),
         }
     }
 
     /// The next event for the adapter.
     pub fn poll_event(&mut self) -> Option<ClientEvent> {
-        match self {
-            PullClient::Rtsp(c) => c.poll_event(),
-            PullClient::Rtmp(c) => c.poll_event(),
+        match &mut self.proto {
+            Proto::Rtsp(c) => c.poll_event(),
+            Proto::Rtmp(c) => c.poll_event(),
         }
     }
 
     /// When [`PullClient::handle_timeout`] is next needed.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        match self {
-            PullClient::Rtsp(c) => c.poll_timeout(),
-            PullClient::Rtmp(c) => c.poll_timeout(),
+        match &self.proto {
+            Proto::Rtsp(c) => c.poll_timeout(),
+            Proto::Rtmp(c) => c.poll_timeout(),
         }
     }
 
     /// Keep-alives and the silence timeout.
     pub fn handle_timeout(&mut self, now: Instant) {
-        match self {
-            PullClient::Rtsp(c) => c.handle_timeout(now),
-            PullClient::Rtmp(c) => c.handle_timeout(now),
+        match &mut self.proto {
+            Proto::Rtsp(c) => c.handle_timeout(now),
+            Proto::Rtmp(c) => c.handle_timeout(now),
         }
     }
 
     /// The socket closed or failed.
     pub fn handle_close(&mut self, reason: &str) {
-        match self {
-            PullClient::Rtsp(c) => c.handle_close(reason),
-            PullClient::Rtmp(c) => c.handle_close(reason),
+        match &mut self.proto {
+            Proto::Rtsp(c) => c.handle_close(reason),
+            Proto::Rtmp(c) => c.handle_close(reason),
         }
     }
 
     /// Whether the connection is over.
     pub fn is_closed(&self) -> bool {
-        match self {
-            PullClient::Rtsp(c) => c.is_closed(),
-            PullClient::Rtmp(c) => c.is_closed(),
+        match &self.proto {
+            Proto::Rtsp(c) => c.is_closed(),
+            Proto::Rtmp(c) => c.is_closed(),
         }
     }
 }
+
+#[cfg(test)]
+mod tls_tests;

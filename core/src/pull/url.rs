@@ -1,4 +1,4 @@
-//! A source's URL: `rtsp://` or `rtmp://`, with optional credentials.
+//! A source's URL: `rtsp://`, `rtsps://`, `rtmp://` or `rtmps://`, with optional credentials.
 
 /// The protocol a source is pulled with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,10 +26,23 @@ impl Scheme {
         }
     }
 
-    fn default_port(self) -> u16 {
-        match self {
-            Scheme::Rtsp => 554,
-            Scheme::Rtmp => 1935,
+    /// The default port, over TLS (`rtsps` 322, `rtmps` 1936) or not (554, 1935).
+    fn default_port(self, tls: bool) -> u16 {
+        match (self, tls) {
+            (Scheme::Rtsp, false) => 554,
+            (Scheme::Rtsp, true) => 322,
+            (Scheme::Rtmp, false) => 1935,
+            (Scheme::Rtmp, true) => 1936,
+        }
+    }
+
+    /// The URL scheme (`rtsp`, `rtsps`, `rtmp`, `rtmps`).
+    fn prefix(self, tls: bool) -> &'static str {
+        match (self, tls) {
+            (Scheme::Rtsp, false) => "rtsp",
+            (Scheme::Rtsp, true) => "rtsps",
+            (Scheme::Rtmp, false) => "rtmp",
+            (Scheme::Rtmp, true) => "rtmps",
         }
     }
 }
@@ -39,6 +52,8 @@ impl Scheme {
 pub struct SourceUrl {
     /// The protocol.
     pub scheme: Scheme,
+    /// Whether the connection is TLS (`rtsps://`, `rtmps://`).
+    pub tls: bool,
     /// Host name or address, without brackets.
     pub host: String,
     /// The port (the scheme's default when the URL has none).
@@ -52,16 +67,20 @@ pub struct SourceUrl {
 }
 
 impl SourceUrl {
-    /// Parses `rtsp://[user:pass@]host[:port]/path[?query]` (or `rtmp://…`); `None` when it is
-    /// not such a URL with a host.
+    /// Parses `rtsp://[user:pass@]host[:port]/path[?query]` (or `rtsps://`, `rtmp://`,
+    /// `rtmps://`); `None` when it is not such a URL with a host.
     pub fn parse(url: &str) -> Option<SourceUrl> {
-        let (scheme, rest) = if let Some(r) = url.strip_prefix("rtsp://") {
-            (Scheme::Rtsp, r)
-        } else if let Some(r) = url.strip_prefix("rtmp://") {
-            (Scheme::Rtmp, r)
-        } else {
-            return None;
-        };
+        let (scheme, tls, rest) = [
+            (Scheme::Rtsp, false),
+            (Scheme::Rtsp, true),
+            (Scheme::Rtmp, false),
+            (Scheme::Rtmp, true),
+        ]
+        .into_iter()
+        .find_map(|(scheme, tls)| {
+            let rest = url.strip_prefix(scheme.prefix(tls))?.strip_prefix("://")?;
+            Some((scheme, tls, rest))
+        })?;
         let (authority, path) = match rest.find('/') {
             Some(i) => (&rest[..i], &rest[i..]),
             None => (rest, "/"),
@@ -77,24 +96,22 @@ impl SourceUrl {
             let (h, after) = v6.split_once(']')?;
             let port = match after.strip_prefix(':') {
                 Some(p) => p.parse().ok()?,
-                None => scheme.default_port(),
+                None => scheme.default_port(tls),
             };
             (h, port)
         } else {
             match hostport.rsplit_once(':') {
                 Some((h, p)) => (h, p.parse().ok()?),
-                None => (hostport, scheme.default_port()),
+                None => (hostport, scheme.default_port(tls)),
             }
         };
         if host.is_empty() {
             return None;
         }
-        let prefix = match scheme {
-            Scheme::Rtsp => "rtsp",
-            Scheme::Rtmp => "rtmp",
-        };
+        let prefix = scheme.prefix(tls);
         Some(SourceUrl {
             scheme,
+            tls,
             host: host.to_owned(),
             port,
             url: format!("{prefix}://{hostport}{path}"),
@@ -118,11 +135,16 @@ impl SourceUrl {
             Some(q) => format!("{stream}?{q}"),
             None => stream.to_owned(),
         };
-        let hostport = self.url["rtmp://".len()..]
+        let prefix = self.scheme.prefix(self.tls);
+        let hostport = self.url[prefix.len() + 3..]
             .split('/')
             .next()
             .unwrap_or_default();
-        (app.to_owned(), stream, format!("rtmp://{hostport}/{app}"))
+        (
+            app.to_owned(),
+            stream,
+            format!("{prefix}://{hostport}/{app}"),
+        )
     }
 }
 
@@ -163,5 +185,19 @@ mod tests {
             u.rtmp_target(),
             ("cam".into(), String::new(), "rtmp://h/cam".into())
         );
+    }
+
+    #[test]
+    fn tls_urls_keep_their_scheme_and_default_ports() {
+        let u = SourceUrl::parse("rtsps://cam/live").unwrap();
+        assert_eq!((u.scheme, u.tls, u.port), (Scheme::Rtsp, true, 322));
+        assert_eq!(u.url, "rtsps://cam/live");
+        let u = SourceUrl::parse("rtmps://h/live/cam").unwrap();
+        assert_eq!((u.scheme, u.tls, u.port), (Scheme::Rtmp, true, 1936));
+        assert_eq!(u.rtmp_target().2, "rtmps://h/live");
+        let u = SourceUrl::parse("rtmps://h:443/live/cam").unwrap();
+        assert_eq!(u.rtmp_target().2, "rtmps://h:443/live");
+        assert!(!SourceUrl::parse("rtsp://cam/live").unwrap().tls);
+        assert_eq!(SourceUrl::parse("rtspx://cam/live"), None);
     }
 }

@@ -346,6 +346,7 @@ pub fn load_with_env(text: Option<&str>, env: &[(String, String)]) -> Result<Con
         run_on_connect: command("runOnConnect")?,
         run_on_connect_restart: boolean("runOnConnectRestart")?,
         run_on_disconnect: command("runOnDisconnect")?,
+        tls_roots: crate::tls::system_roots(),
     };
     Ok(Config {
         log_level,

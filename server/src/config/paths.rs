@@ -17,6 +17,7 @@ const IMPLEMENTED_PATH: &[&str] = &[
     "sourceOnDemandStartTimeout",
     "sourceOnDemandCloseAfter",
     "sourceRedirect",
+    "sourceFingerprint",
     "runOnInit",
     "runOnInitRestart",
     "runOnDemand",
@@ -196,13 +197,29 @@ pub(crate) fn load(
             source_on_demand_start_timeout: duration("sourceOnDemandStartTimeout")?,
             source_on_demand_close_after: duration("sourceOnDemandCloseAfter")?,
             source_redirect: command("sourceRedirect")?,
+            source_fingerprint: command("sourceFingerprint")?,
         };
         conf.check_name().map_err(|e| src.err(&at, &e))?;
-        // Implemented sources: `publisher`, `rtsp://` and `rtmp://` (pulled all the time, or on
-        // demand). Others (rtsps, rtmps, redirect, udp, srt…) are listed.
+        // Implemented sources: `publisher`, `rtsp(s)://` and `rtmp(s)://` (pulled all the time,
+        // or on demand), `redirect`. Others (udp, srt, whep…) are listed.
         let exact = !conf.is_catch_all() && conf.regex_source().is_none();
         let scheme = conf.source.split_once("://").map(|(s, _)| s);
-        if matches!(scheme, Some("rtsp" | "rtmp")) {
+        if !conf.source_fingerprint.is_empty() {
+            // A SHA-256 in hex; `:` separators (as openssl prints it) are accepted too.
+            let hex: String = conf
+                .source_fingerprint
+                .chars()
+                .filter(|c| *c != ':')
+                .collect();
+            if hex.len() != 64 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+                let what = format!(
+                    "'{}' is not a SHA-256 fingerprint (64 hexadecimal digits)",
+                    conf.source_fingerprint
+                );
+                return Err(src.err(&origin("sourceFingerprint"), &what));
+            }
+        }
+        if matches!(scheme, Some("rtsp" | "rtsps" | "rtmp" | "rtmps")) {
             if weir_core::pull::SourceUrl::parse(&conf.source).is_none() {
                 let what = format!(
                     "'{}' is not a valid {}:// URL",

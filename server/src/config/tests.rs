@@ -435,6 +435,27 @@ fn pull_sources_take_effect() {
 }
 
 #[test]
+fn tls_sources_and_fingerprints_take_effect() {
+    let fp = "5AB48AC8:".to_string() + &"0".repeat(56);
+    let c = load(Some(&format!(
+        "paths:\n  a:\n    source: rtsps://cam/x\n    sourceFingerprint: {fp}\n  b:\n    source: rtmps://origin/live/b\n",
+    )))
+    .unwrap();
+    assert!(c.not_implemented.is_empty(), "{:?}", c.not_implemented);
+    assert_eq!(path(&c, "a").source, "rtsps://cam/x");
+    assert_eq!(path(&c, "a").source_fingerprint, fp);
+    assert_eq!(path(&c, "b").source, "rtmps://origin/live/b");
+    rejected(
+        "paths:\n  a:\n    source: rtsps://cam/x\n    sourceFingerprint: 33949e05fffb5ff3e8aa16f8213a696\n",
+        &[],
+        &[
+            "key 'paths.a.sourceFingerprint' (line 4)",
+            "is not a SHA-256 fingerprint",
+        ],
+    );
+}
+
+#[test]
 fn static_sources_on_regex_paths_and_bad_urls_are_rejected() {
     rejected(
         "paths:\n  '~^(.+)$':\n    source: rtsp://origin/$G1\n",

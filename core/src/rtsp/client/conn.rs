@@ -22,6 +22,11 @@ pub struct ClientConfig {
     pub user_agent: &'static str,
     /// Parser limits for the server's messages.
     pub limits: Limits,
+    /// `sourceFingerprint`: the SHA-256 (hex) a TLS source's certificate must have; empty:
+    /// the certificate must chain to one of `roots`.
+    pub fingerprint: String,
+    /// The trusted roots of TLS sources without a fingerprint.
+    pub roots: crate::pull::TrustRoots,
 }
 
 impl Default for ClientConfig {
@@ -33,6 +38,8 @@ impl Default for ClientConfig {
                 max_body_bytes: 64 * 1024,
                 ..Limits::default()
             },
+            fingerprint: String::new(),
+            roots: crate::pull::TrustRoots::none(),
         }
     }
 }
