@@ -205,6 +205,9 @@ impl Loop {
                     }
                     RTP_SOCKET => self.udp_readable(false, now),
                     RTCP_SOCKET => self.udp_readable(true, now),
+                    Token(t) if t & crate::source_udp::SOURCE_UDP != 0 => {
+                        self.source_udp_readable(t, now)
+                    }
                     Token(t) if t >= CONN_BASE => {
                         let readable = ev.is_readable() || ev.is_read_closed() || ev.is_error();
                         self.conn_event(t - CONN_BASE, readable, ev.is_writable(), now);
@@ -247,7 +250,7 @@ impl Loop {
     }
 
     /// Fans new items out and drives kicked connections until nothing is left to do.
-    fn settle(&mut self, now: Instant) {
+    pub(crate) fn settle(&mut self, now: Instant) {
         loop {
             if let Some(sid) = self.dirty.pop() {
                 self.fan_out(sid, now);
@@ -410,7 +413,7 @@ impl Loop {
     }
 
     /// Drives the connection's machine; false once it is to be closed.
-    fn drive(&mut self, id: Id, c: &mut Conn, now: Instant) -> bool {
+    pub(crate) fn drive(&mut self, id: Id, c: &mut Conn, now: Instant) -> bool {
         let mut proto = std::mem::replace(&mut c.proto, Proto::Placeholder);
         let open = match &mut proto {
             Proto::Rtsp(r) => self.drive_rtsp(id, c, r, now),
@@ -424,7 +427,7 @@ impl Loop {
     }
 
     /// Puts the connection back after flushing it, or closes it.
-    fn finish(&mut self, id: Id, mut c: Conn, open: bool, now: Instant) {
+    pub(crate) fn finish(&mut self, id: Id, mut c: Conn, open: bool, now: Instant) {
         if open {
             if c.flush(now).is_ok() {
                 self.conns.put_back(id, c);

@@ -77,6 +77,7 @@ mod rtmp;
 mod rtsp;
 mod slab;
 mod source;
+mod source_udp;
 mod stream;
 mod udp;
 

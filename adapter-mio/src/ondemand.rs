@@ -64,7 +64,7 @@ impl Loop {
                     url,
                     command: false,
                     ..
-                } => self.open_source(now, None, path, &url),
+                } => self.open_demanded_source(now, path, &url),
                 OnDemandAction::Start {
                     path,
                     url,

@@ -6,10 +6,11 @@ use crate::conn::{Conn, Proto};
 use crate::event_loop::{Loop, CONN_BASE};
 use crate::slab::Id;
 use mio::{Interest, Token};
-use std::net::ToSocketAddrs;
+use std::net::{IpAddr, Ipv4Addr, ToSocketAddrs};
 use std::time::{Duration, Instant};
 use weir_core::pull::{ClientEvent, PullClient, SourceUrl};
 use weir_core::rtmp::server::tracks_text;
+use weir_core::rtsp::client::RtspTransport;
 
 /// How long a failed source waits before the next attempt (as MediaMTX).
 pub(crate) const RETRY: Duration = Duration::from_secs(5);
@@ -32,6 +33,17 @@ pub(crate) struct SourceConn {
     pub on_demand: bool,
     pub path: String,
     pub stream: Option<Id>,
+    /// The URL, to connect again over TCP when automatic mode got no UDP packet.
+    pub url: SourceUrl,
+    /// Whether this connection was opened over TCP after such a failure.
+    pub tcp_only: bool,
+    /// The connection's local and remote addresses (for UDP sockets and their filter).
+    pub local_ip: std::net::IpAddr,
+    pub server_ip: std::net::IpAddr,
+    /// The UDP sockets of an RTSP source over UDP, by slot (2 × track, + 1 for RTCP).
+    pub udp: Vec<Option<mio::net::UdpSocket>>,
+    /// Receive buffers of the UDP sockets.
+    pub arena: weir_core::arena::Arena,
 }
 
 impl Loop {
@@ -43,24 +55,33 @@ impl Loop {
                 continue;
             }
             s.retry_at = None;
-            let (path, url) = (s.path.clone(), s.url.url.clone());
-            self.open_source(now, Some(i), path, &url);
+            let (path, url) = (s.path.clone(), s.url.clone());
+            self.open_source(now, Some(i), path, url, false);
         }
     }
 
-    /// Opens a source connection for `path` (static source `index`, or on demand).
+    /// Opens an on-demand source connection for `path`.
+    pub(crate) fn open_demanded_source(&mut self, now: Instant, path: String, url: &str) {
+        match SourceUrl::parse(url) {
+            Some(url) => self.open_source(now, None, path, url, false),
+            None => {
+                tracing::info!("[path {path}] [RTSP source] started");
+                let why = format!("invalid source URL '{url}'");
+                self.source_gone(now, None, &path, "RTSP", &why);
+            }
+        }
+    }
+
+    /// Opens a source connection for `path` (static source `index`, or on demand), over TCP
+    /// only with `tcp_only`.
     pub(crate) fn open_source(
         &mut self,
         now: Instant,
         index: Option<usize>,
         path: String,
-        url: &str,
+        url: SourceUrl,
+        tcp_only: bool,
     ) {
-        let Some(url) = SourceUrl::parse(url) else {
-            tracing::info!("[path {path}] [RTSP source] started");
-            let why = format!("invalid source URL '{url}'");
-            return self.source_gone(now, index, &path, "RTSP", &why);
-        };
         let kind = url.scheme.name();
         tracing::info!("[path {path}] [{} source] started", url.scheme.name());
         let addr = (url.host.as_str(), url.port)
@@ -76,16 +97,29 @@ impl Loop {
             }
         };
         let read_timeout = self.settings.write_timeout.max(Duration::from_secs(10));
-        let cfg = self
+        let mut cfg = self
             .paths
             .client_config(&path, read_timeout, &self.settings.tls_roots);
-        let core = PullClient::new(cfg, url, now, crate::random_seed());
+        if tcp_only {
+            cfg.transport = RtspTransport::Tcp;
+        }
+        let server_ip = addr.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
+        let local_ip = sock
+            .local_addr()
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
+        let core = PullClient::new(cfg, url.clone(), now, crate::random_seed());
         let proto = Proto::Source(Box::new(SourceConn {
             core,
             index,
             on_demand: index.is_none(),
             path: path.clone(),
             stream: None,
+            url,
+            tcp_only,
+            local_ip,
+            server_ip,
+            udp: Vec::new(),
+            arena: weir_core::arena::Arena::new(64 * 1024),
         }));
         let id = self.conns.insert(Conn::new(sock, proto, 256 * 1024));
         let token = Token(CONN_BASE + id.index());
@@ -202,9 +236,21 @@ impl Loop {
                     self.push_unit(sid, now, track, pts, dts, key, payload);
                 }
             }
+            ClientEvent::OpenUdp { track, group } => {
+                let registry = self.poll.registry();
+                let opened = s
+                    .open_udp(registry, id.index(), track, group)
+                    .map_err(|e| e.to_string());
+                let server = s.server_ip;
+                s.core.handle_udp_open(track, opened, server);
+            }
             ClientEvent::Close { reason } => {
                 let kind = s.core.scheme().name();
-                tracing::warn!("[path {}] [{kind} source] ERR: {reason}", s.path);
+                if s.core.wants_tcp() {
+                    tracing::warn!("[path {}] [{kind} source] {reason}", s.path);
+                } else {
+                    tracing::warn!("[path {}] [{kind} source] ERR: {reason}", s.path);
+                }
                 return false;
             }
         }
@@ -217,6 +263,16 @@ impl Loop {
             self.unpublish(sid);
         }
         let path = s.path.clone();
+        let stopping = self.shutdown.load(std::sync::atomic::Ordering::Acquire);
+        if s.core.wants_tcp() && !s.tcp_only && !stopping {
+            // Automatic mode got no UDP packet: at once again, over TCP (as MediaMTX).
+            if let Some(i) = s.index {
+                if let Some(st) = self.sources.get_mut(i) {
+                    st.conn = None;
+                }
+            }
+            return self.open_source(now, s.index, path, s.url.clone(), true);
+        }
         self.source_gone(now, s.index, &path, "", "");
     }
 }

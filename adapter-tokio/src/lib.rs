@@ -20,6 +20,7 @@ mod ondemand;
 mod rtmp_conn;
 mod rtsp_conn;
 mod source;
+mod source_udp;
 mod stream;
 mod udp;
 mod writev;

@@ -4,6 +4,7 @@
 
 use crate::hub::{lock, Hub};
 use crate::ondemand::SourceState;
+use crate::source_udp::SourceUdp;
 use crate::stream::SharedStream;
 use bytes::BytesMut;
 use std::sync::Arc;
@@ -12,6 +13,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use weir_core::pull::{ClientEvent, PullClient, SourceUrl};
 use weir_core::rtmp::server::tracks_text;
+use weir_core::rtsp::client::RtspTransport;
 
 /// How long a failed source waits before the next attempt (as MediaMTX).
 const RETRY: Duration = Duration::from_secs(5);
@@ -28,7 +30,7 @@ pub(crate) async fn run(
     loop {
         tracing::info!("[path {path}] [{kind} source] started");
         let result = tokio::select! {
-            r = pull(&hub, &path, url.clone(), None, Some(stop.clone())) => r,
+            r = pull_switching(&hub, &path, &url, None, Some(stop.clone())) => r,
             _ = shutdown.changed() => return,
         };
         if *stop.borrow() {
@@ -57,7 +59,7 @@ pub(crate) async fn run_on_demand(
     let kind = parsed.as_ref().map_or("RTSP", |u| u.scheme.name());
     tracing::info!("[path {path}] [{kind} source] started");
     let result = match parsed {
-        Some(url) => pull(&hub, &path, url, Some(&state), Some(stop)).await,
+        Some(url) => pull_switching(&hub, &path, &url, Some(&state), Some(stop)).await,
         None => Err(format!("invalid source URL '{url}'")),
     };
     if let Err(why) = result {
@@ -66,20 +68,50 @@ pub(crate) async fn run_on_demand(
     hub.source_ended(&path);
 }
 
-/// One connection: returns why it ended.
+/// One connection, and a second one at once over TCP when `rtspTransport: automatic` got no
+/// UDP packet on the first: returns why it ended.
+async fn pull_switching(
+    hub: &Arc<Hub>,
+    path: &str,
+    url: &SourceUrl,
+    ready: Option<&tokio::sync::watch::Sender<SourceState>>,
+    stop: Option<tokio::sync::watch::Receiver<bool>>,
+) -> Result<(), String> {
+    let (result, wants_tcp) = pull(hub, path, url.clone(), ready, stop.clone(), false).await;
+    if !wants_tcp {
+        return result;
+    }
+    if let Err(why) = result {
+        tracing::warn!("[path {path}] [RTSP source] {why}");
+    }
+    pull(hub, path, url.clone(), ready, stop, true).await.0
+}
+
+/// One connection (over TCP only with `force_tcp`): returns why it ended, and whether the
+/// next should be over TCP.
 async fn pull(
     hub: &Arc<Hub>,
     path: &str,
     url: SourceUrl,
     ready: Option<&tokio::sync::watch::Sender<SourceState>>,
     mut stop: Option<tokio::sync::watch::Receiver<bool>>,
-) -> Result<(), String> {
-    let mut sock = TcpStream::connect((url.host.as_str(), url.port))
-        .await
-        .map_err(|e| e.to_string())?;
+    force_tcp: bool,
+) -> (Result<(), String>, bool) {
+    let mut sock = match TcpStream::connect((url.host.as_str(), url.port)).await {
+        Ok(s) => s,
+        Err(e) => return (Err(e.to_string()), false),
+    };
     let _ = sock.set_nodelay(true);
+    let (local_ip, server_ip) = match (sock.local_addr(), sock.peer_addr()) {
+        (Ok(l), Ok(p)) => (l.ip(), p.ip()),
+        (Err(e), _) | (_, Err(e)) => return (Err(e.to_string()), false),
+    };
     let read_timeout = hub.settings.write_timeout.max(Duration::from_secs(10));
-    let cfg = lock(&hub.paths).client_config(path, read_timeout, &hub.settings.tls_roots);
+    let mut cfg = lock(&hub.paths).client_config(path, read_timeout, &hub.settings.tls_roots);
+    if force_tcp {
+        cfg.transport = RtspTransport::Tcp;
+    }
+    let (mut udp, mut datagrams) = SourceUdp::new();
     let url_text = url.url.clone();
     let (kind, source_type) = (url.scheme.name(), url.scheme.source_type());
     let mut core = PullClient::new(cfg, url, Instant::now(), crate::random_seed());
@@ -136,6 +168,10 @@ async fn pull(
                         s.push_unit(Instant::now(), track, pts, dts, key, payload);
                     }
                 }
+                ClientEvent::OpenUdp { track, group } => {
+                    let opened = udp.open(track, local_ip, group).map_err(|e| e.to_string());
+                    core.handle_udp_open(track, opened, server_ip);
+                }
                 ClientEvent::Close { reason } => closed = Some(reason),
             }
         }
@@ -162,6 +198,9 @@ async fn pull(
                 }
                 Err(e) => core.handle_close(&e.to_string()),
             },
+            Some((track, rtcp, from, bytes)) = datagrams.recv() => {
+                core.handle_udp(Instant::now(), track, rtcp, from, bytes);
+            }
             _ = crate::rtsp_conn::sleep_until_opt(deadline) => core.handle_timeout(Instant::now()),
             _ = crate::rtsp_conn::changed_opt(stop.as_mut()) => {
                 core.handle_close(if ready.is_some() { "not needed by anyone" } else { "the path's configuration changed" });
@@ -173,5 +212,5 @@ async fn pull(
         lock(&hub.paths).unpublish(&s.path, s.publisher_id);
         s.close();
     }
-    result
+    (result, core.wants_tcp())
 }

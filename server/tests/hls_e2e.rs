@@ -36,9 +36,9 @@ fn variant_round_trip(variant: &str) {
     let source = source_framemd5(&fixture);
     let _rtsp = ffmpeg_publish(&fixture, &weir.url("live/fromrtsp"), "tcp");
     let _rtmp = ffmpeg_publish_rtmp(&fixture, &weir.rtmp_url("live/fromrtmp"));
-    for path in ["live/fromrtsp", "live/fromrtmp"] {
+    for (path, with) in [("live/fromrtsp", "with TCP, "), ("live/fromrtmp", "")] {
         weir.wait_for_log(
-            &format!("is publishing to path '{path}', 2 tracks (H264, MPEG-4 Audio)"),
+            &format!("is publishing to path '{path}', {with}2 tracks (H264, MPEG-4 Audio)"),
             PUBLISH_TIMEOUT,
         );
     }

@@ -1,4 +1,4 @@
-//! Pull sources: an edge weir whose path has `source: rtsp://<origin>/…` (or `rtmp://…`)
+//! Pull sources: an edge weir whose path has `source: rtsp://<origin>/…` (or `rtmp://…`, TLS, UDP)
 //! reads the stream from an origin weir and serves it; the media a real reader (ffmpeg) gets
 //! from the edge is a contiguous run of the clip the origin's publisher sends. Run on each
 //! runtime by `scripts/test.sh`.
@@ -37,7 +37,7 @@ fn edge_pulls_from_an_rtsp_origin() {
         secs(20),
     );
     // The origin serves the edge as one of its readers.
-    origin.wait_for_log("is reading from path 'cam', 2 tracks", secs(5));
+    origin.wait_for_log("is reading from path 'cam', with UDP, 2 tracks", secs(5));
     let got = ffmpeg_read_framemd5(&edge.url("cam"), "tcp", 75, secs(40));
     assert_contiguous_run(&got, &source, 50);
     let got = ffmpeg_read_framemd5(&edge.url("cam"), "udp", 75, secs(40));
@@ -310,18 +310,25 @@ fn tls_file(name: &str) -> String {
 /// A TLS terminator in front of `127.0.0.1:to`: `socat` with the test server certificate, on
 /// a free loopback port (returned).
 fn tls_terminator(to: u16) -> (ChildGuard, u16) {
+    let cert = format!(
+        "verify=0,cert={},key={}",
+        tls_file("server.pem"),
+        tls_file("server.key")
+    );
+    socat_relay("OPENSSL-LISTEN", &cert, &format!("TCP:127.0.0.1:{to}"))
+}
+
+/// `socat` relaying a free port of 127.0.0.1 (returned), listened to as `kind` with
+/// `options`, to `connect`.
+fn socat_relay(kind: &str, options: &str, connect: &str) -> (ChildGuard, u16) {
     require_tool("socat", "apt-get install socat");
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port")
         .port();
-    let listen = format!(
-        "OPENSSL-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork,verify=0,cert={},key={}",
-        tls_file("server.pem"),
-        tls_file("server.key")
-    );
+    let listen = format!("{kind}:{port},bind=127.0.0.1,reuseaddr,fork,{options}");
     let mut cmd = std::process::Command::new("socat");
-    cmd.args([&listen, &format!("TCP:127.0.0.1:{to}")]);
+    cmd.args([&listen, connect]);
     let guard = ChildGuard::spawn("socat", &mut cmd, None);
     let deadline = std::time::Instant::now() + secs(10);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -379,4 +386,103 @@ fn tls_sources_are_verified_by_fingerprint_or_trusted_roots() {
     assert_eq!(edge.count_log("[path wrong] [RTSP source] ready"), 0);
     edge.assert_alive();
     origin.assert_alive();
+}
+
+/// `rtspTransport` and `rtspAnyPort`: the edge reads the origin over UDP, UDP multicast, or
+/// automatically (UDP where the origin offers it; TCP, after the origin's 461, where it does
+/// not); each path serves the clip's frames.
+#[test]
+fn rtsp_sources_read_over_udp_multicast_or_automatically() {
+    let _serial = serial();
+    let (mut origin, _publisher, source) = origin();
+    // A second origin that offers TCP only (it re-serves the first, read over TCP).
+    let only_tcp = Weir::start_with(
+        &rtsp_config(&format!(
+            "paths:\n  cam:\n    source: {}\n    rtspTransport: tcp\n  all_others:\n    source: publisher\n",
+            origin.url("cam")
+        )),
+        Some(vec!["env".into(), "MTX_RTSPTRANSPORTS=tcp".into()]),
+        &["RTSP"],
+    );
+    only_tcp.wait_for_log("[path cam] [RTSP source] ready", secs(20));
+    let from =
+        |path: &str, extra: &str, url: &str| format!("  {path}:\n    source: {url}\n{extra}");
+    let paths = [
+        from("udp", "    rtspTransport: udp\n", &origin.url("cam")),
+        from(
+            "anyport",
+            "    rtspTransport: udp\n    rtspAnyPort: yes\n",
+            &origin.url("cam"),
+        ),
+        from(
+            "mcast",
+            "    rtspTransport: multicast\n",
+            &origin.url("cam"),
+        ),
+        from("auto", "", &origin.url("cam")),
+        from("fallback", "", &only_tcp.url("cam")),
+    ]
+    .concat();
+    let mut edge = Weir::start(&rtsp_config(&format!(
+        "paths:\n{paths}  all_others:\n    source: publisher\n"
+    )));
+    for path in ["udp", "anyport", "mcast", "auto", "fallback"] {
+        edge.wait_for_log(
+            &format!("[path {path}] [RTSP source] ready: 2 tracks (H264, MPEG-4 Audio)"),
+            secs(20),
+        );
+    }
+    // The origins saw each transport asked for: UDP three times (udp, anyport, auto),
+    // multicast once; the TCP-only origin refused UDP and was read over TCP.
+    let udp = "is reading from path 'cam', with UDP, 2 tracks";
+    for _ in 0..50 {
+        if origin.count_log(udp) >= 3 {
+            break;
+        }
+        std::thread::sleep(secs(1) / 10);
+    }
+    assert_eq!(origin.count_log(udp), 3);
+    origin.wait_for_log(
+        "is reading from path 'cam', with UDP-multicast, 2 tracks",
+        secs(5),
+    );
+    only_tcp.wait_for_log("is reading from path 'cam', with TCP, 2 tracks", secs(5));
+    edge.wait_for_log("the server refused UDP, switching to TCP", secs(5));
+    for path in ["udp", "anyport", "mcast", "auto", "fallback"] {
+        let got = ffmpeg_read_framemd5(&edge.url(path), "tcp", 75, secs(40));
+        assert_contiguous_run(&got, &source, 50);
+    }
+    assert_eq!(
+        edge.count_log("switching to TCP"),
+        1,
+        "only 'fallback' switched"
+    );
+    edge.assert_alive();
+    origin.assert_alive();
+}
+
+/// `rtspTransport: automatic` where UDP is lost on the way: the edge reaches the origin
+/// through a TCP relay whose outgoing side is 127.0.0.3, so the origin sends the media to
+/// 127.0.0.3, where nothing listens (as behind a NAT). The edge gets no UDP packet within 3 s
+/// of PLAY, says so, reconnects at once over TCP, and serves the clip's frames.
+#[test]
+fn automatic_mode_reconnects_over_tcp_when_udp_is_lost() {
+    let _serial = serial();
+    let (origin, _publisher, source) = origin();
+    let to = format!("TCP:127.0.0.1:{},bind=127.0.0.3", origin.rtsp_port());
+    let (_relay, port) = socat_relay("TCP-LISTEN", "nodelay", &to);
+    let edge = Weir::start(&rtsp_config(
+        &format!("paths:\n  cam:\n    source: rtsp://127.0.0.1:{port}/cam\n  all_others:\n    source: publisher\n"),
+    ));
+    edge.wait_for_log(
+        "[path cam] [RTSP source] no UDP packets received, switching to TCP",
+        secs(20),
+    );
+    origin.wait_for_log("is reading from path 'cam', with UDP, 2 tracks", secs(5));
+    origin.wait_for_log("is reading from path 'cam', with TCP, 2 tracks", secs(10));
+    let got = ffmpeg_read_framemd5(&edge.url("cam"), "tcp", 75, secs(40));
+    assert_contiguous_run(&got, &source, 50);
+    // Over TCP it stays: no second switch, no error.
+    assert_eq!(edge.count_log("switching to TCP"), 1);
+    assert_eq!(edge.count_log("[path cam] [RTSP source] ERR"), 0);
 }

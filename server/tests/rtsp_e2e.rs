@@ -31,7 +31,10 @@ fn publish_ffmpeg(fixture: Fixture, transport: &str, tracks: &str) -> Published 
     let source = source_framemd5(&path);
     let publisher = ffmpeg_publish(&path, &weir.url("live"), transport);
     weir.wait_for_log(
-        &format!("is publishing to path 'live', {tracks}"),
+        &format!(
+            "is publishing to path 'live', with {}, {tracks}",
+            transport.to_uppercase()
+        ),
         PUBLISH_TIMEOUT,
     );
     Published {
@@ -55,7 +58,7 @@ fn ffmpeg_tcp_publish_ffmpeg_tcp_read_h264_aac() {
     assert_ffmpeg_reads(&p, "tcp");
     p.weir.wait_for_log_since(
         mark,
-        "is reading from path 'live', 2 tracks (H264, MPEG-4 Audio)",
+        "is reading from path 'live', with TCP, 2 tracks (H264, MPEG-4 Audio)",
         secs(5),
     );
     let packets = ffprobe_packets(&p.weir.url("live"), "tcp", 3);
@@ -84,7 +87,10 @@ fn gst_publish_then_read_all(publish_protocols: &str) {
     let _publisher = gst_publish(&path, &weir.url("live"), publish_protocols);
     // rtspclientsink announces the audio first and sends AAC as MP4A-LATM (RFC 6416).
     weir.wait_for_log(
-        "is publishing to path 'live', 2 tracks (MPEG-4 Audio LATM, H264)",
+        &format!(
+            "is publishing to path 'live', with {}, 2 tracks (MPEG-4 Audio LATM, H264)",
+            publish_protocols.to_uppercase()
+        ),
         PUBLISH_TIMEOUT,
     );
     let url = weir.url("live");
@@ -136,7 +142,7 @@ fn ffmpeg_reads_udp_multicast_in_private_netns() {
     let source = source_framemd5(&path);
     let _publisher = ffmpeg_publish_in(&prefix, &path, &weir.url("live"), "tcp");
     weir.wait_for_log(
-        "is publishing to path 'live', 2 tracks (H264, MPEG-4 Audio)",
+        "is publishing to path 'live', with TCP, 2 tracks (H264, MPEG-4 Audio)",
         PUBLISH_TIMEOUT,
     );
     let got = ffmpeg_read_framemd5_in(

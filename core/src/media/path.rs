@@ -30,6 +30,10 @@ pub struct PathConf {
     /// `sourceRedirect`: where readers are sent when `source` is `redirect` (an `rtsp://` URL
     /// or a path such as `/other`).
     pub source_redirect: String,
+    /// `rtspTransport`: how an `rtsp(s)://` source's media travels.
+    pub rtsp_transport: crate::rtsp::client::RtspTransport,
+    /// `rtspAnyPort`: accept an RTSP source's UDP media from any port of its server.
+    pub rtsp_any_port: bool,
     /// The `runOn…` hooks.
     pub hooks: crate::hooks::PathHooks,
 }
@@ -47,6 +51,8 @@ impl PathConf {
             source_on_demand_close_after: Duration::from_secs(10),
             source_redirect: String::new(),
             source_fingerprint: String::new(),
+            rtsp_transport: Default::default(),
+            rtsp_any_port: false,
             hooks: crate::hooks::PathHooks {
                 run_on_demand_start_timeout: Duration::from_secs(10),
                 run_on_demand_close_after: Duration::from_secs(10),
@@ -358,24 +364,26 @@ impl<S: Clone> PathManager<S> {
             .collect()
     }
 
-    /// The client settings for pulling `name`'s source: `read_timeout`, and the entry's
-    /// certificate check for TLS sources (its `sourceFingerprint`, else `roots`).
+    /// The client settings for pulling `name`'s source: `read_timeout`, the entry's
+    /// certificate check for TLS sources (its `sourceFingerprint`, else `roots`), its
+    /// `rtspTransport` and `rtspAnyPort`.
     pub fn client_config(
         &self,
         name: &str,
         read_timeout: Duration,
         roots: &crate::pull::TrustRoots,
     ) -> crate::rtsp::client::ClientConfig {
-        let fingerprint = self
-            .find_conf(name)
-            .map(|(_, c)| c.source_fingerprint.clone())
-            .unwrap_or_default();
-        crate::rtsp::client::ClientConfig {
+        let mut cfg = crate::rtsp::client::ClientConfig {
             read_timeout,
-            fingerprint,
             roots: roots.clone(),
             ..Default::default()
+        };
+        if let Ok((_, c)) = self.find_conf(name) {
+            cfg.fingerprint = c.source_fingerprint.clone();
+            cfg.transport = c.rtsp_transport;
+            cfg.any_port = c.rtsp_any_port;
         }
+        cfg
     }
 
     /// The on-demand source of `name` asked for by a reader with `query` (`sourceOnDemand`
@@ -527,6 +535,8 @@ mod tests {
             max_readers: 0,
             source_redirect: String::new(),
             source_fingerprint: String::new(),
+            rtsp_transport: Default::default(),
+            rtsp_any_port: false,
         }
     }
 

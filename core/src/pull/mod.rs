@@ -52,6 +52,15 @@ pub enum ClientEvent {
         /// The unit's payload (NAL units without prefixes, one audio frame…).
         payload: SmallVec<[Bytes; 4]>,
     },
+    /// Open the UDP sockets of an RTSP track (`rtspTransport` udp or multicast) and answer
+    /// with [`PullClient::handle_udp_open`]: a free even/odd port pair bound on the address of
+    /// the RTSP connection, or, with a group, its ports bound with the group joined.
+    OpenUdp {
+        /// The track.
+        track: usize,
+        /// The multicast group to join (`None`: unicast).
+        group: Option<crate::rtsp::client::UdpGroup>,
+    },
     /// The connection is over (the adapter closes the socket).
     Close {
         /// Why, for the log.
@@ -205,6 +214,39 @@ impl PullClient {
             Proto::Rtsp(c) => c.handle_close(reason),
             Proto::Rtmp(c) => c.handle_close(reason),
         }
+    }
+
+    /// The UDP sockets asked for by [`ClientEvent::OpenUdp`] are open (the local RTP and
+    /// RTCP ports), or could not be; `server` is the RTSP server's address.
+    pub fn handle_udp_open(
+        &mut self,
+        track: usize,
+        opened: Result<(u16, u16), String>,
+        server: std::net::IpAddr,
+    ) {
+        if let Proto::Rtsp(c) = &mut self.proto {
+            c.handle_udp_open(track, opened, server);
+        }
+    }
+
+    /// A datagram received on a track's RTP (`rtcp == false`) or RTCP socket.
+    pub fn handle_udp(
+        &mut self,
+        now: Instant,
+        track: usize,
+        rtcp: bool,
+        from: std::net::SocketAddr,
+        bytes: Bytes,
+    ) {
+        if let Proto::Rtsp(c) = &mut self.proto {
+            c.handle_udp(now, track, rtcp, from, bytes);
+        }
+    }
+
+    /// Whether the connection closed to be opened again at once over TCP (`rtspTransport:
+    /// automatic` got no UDP packet).
+    pub fn wants_tcp(&self) -> bool {
+        matches!(&self.proto, Proto::Rtsp(c) if c.wants_tcp())
     }
 
     /// Whether the connection is over.

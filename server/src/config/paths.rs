@@ -7,6 +7,7 @@ use super::yaml::Yaml;
 use super::ConfigError;
 use std::collections::BTreeMap;
 use weir_core::media::PathConf;
+use weir_core::rtsp::client::RtspTransport;
 
 /// Path keys weir implements.
 const IMPLEMENTED_PATH: &[&str] = &[
@@ -18,6 +19,8 @@ const IMPLEMENTED_PATH: &[&str] = &[
     "sourceOnDemandCloseAfter",
     "sourceRedirect",
     "sourceFingerprint",
+    "rtspTransport",
+    "rtspAnyPort",
     "runOnInit",
     "runOnInitRestart",
     "runOnDemand",
@@ -198,6 +201,19 @@ pub(crate) fn load(
             source_on_demand_close_after: duration("sourceOnDemandCloseAfter")?,
             source_redirect: command("sourceRedirect")?,
             source_fingerprint: command("sourceFingerprint")?,
+            rtsp_transport: match merged.get("rtspTransport") {
+                None | Some(Yaml::Null) => Default::default(),
+                Some(Yaml::Str(s)) => RtspTransport::parse(s).ok_or_else(|| {
+                    let what =
+                        format!("invalid transport '{s}' (automatic, udp, multicast or tcp)");
+                    src.err(&origin("rtspTransport"), &what)
+                })?,
+                Some(other) => {
+                    let what = format!("expected a transport, got {}", other.type_name());
+                    return Err(src.err(&origin("rtspTransport"), &what));
+                }
+            },
+            rtsp_any_port: flag("rtspAnyPort")?,
         };
         conf.check_name().map_err(|e| src.err(&at, &e))?;
         // Implemented sources: `publisher`, `rtsp(s)://` and `rtmp(s)://` (pulled all the time,

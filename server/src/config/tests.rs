@@ -456,6 +456,37 @@ fn tls_sources_and_fingerprints_take_effect() {
 }
 
 #[test]
+fn rtsp_transport_and_any_port_take_effect() {
+    use weir_core::rtsp::client::RtspTransport;
+    let c = load(Some(
+        "pathDefaults:\n  rtspTransport: tcp\npaths:\n  a:\n    source: rtsp://cam/a\n    rtspTransport: multicast\n  b:\n    source: rtsp://cam/b\n    rtspTransport: udp\n    rtspAnyPort: yes\n  c:\n    source: rtsp://cam/c\n",
+    ))
+    .unwrap();
+    assert!(c.not_implemented.is_empty(), "{:?}", c.not_implemented);
+    assert_eq!(path(&c, "a").rtsp_transport, RtspTransport::Multicast);
+    assert!(!path(&c, "a").rtsp_any_port);
+    assert_eq!(path(&c, "b").rtsp_transport, RtspTransport::Udp);
+    assert!(path(&c, "b").rtsp_any_port);
+    assert_eq!(path(&c, "c").rtsp_transport, RtspTransport::Tcp);
+    // MediaMTX's default file: automatic.
+    let d = load(None).unwrap();
+    assert_eq!(d.settings.paths[0].rtsp_transport, RtspTransport::Automatic);
+    rejected(
+        "paths:\n  a:\n    source: rtsp://cam/a\n    rtspTransport: sctp\n",
+        &[],
+        &[
+            "key 'paths.a.rtspTransport' (line 4)",
+            "invalid transport 'sctp'",
+        ],
+    );
+    rejected(
+        "paths:\n  a:\n    rtspAnyPort: 3\n",
+        &[],
+        &["key 'paths.a.rtspAnyPort' (line 3)"],
+    );
+}
+
+#[test]
 fn static_sources_on_regex_paths_and_bad_urls_are_rejected() {
     rejected(
         "paths:\n  '~^(.+)$':\n    source: rtsp://origin/$G1\n",

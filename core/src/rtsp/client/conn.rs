@@ -1,5 +1,6 @@
 //! The client connection: requests out, responses and interleaved media in.
 
+use super::udp::{Mode, RtspTransport, UdpTrack};
 use super::{ClientEvent, SourceUrl};
 use crate::media::StreamDescription;
 use crate::rtp::RtpPacket;
@@ -27,6 +28,10 @@ pub struct ClientConfig {
     pub fingerprint: String,
     /// The trusted roots of TLS sources without a fingerprint.
     pub roots: crate::pull::TrustRoots,
+    /// `rtspTransport`: how the media travels.
+    pub transport: RtspTransport,
+    /// `rtspAnyPort`: accept UDP media from any port of the server.
+    pub any_port: bool,
 }
 
 impl Default for ClientConfig {
@@ -40,6 +45,8 @@ impl Default for ClientConfig {
             },
             fingerprint: String::new(),
             roots: crate::pull::TrustRoots::none(),
+            transport: RtspTransport::Tcp,
+            any_port: false,
         }
     }
 }
@@ -53,13 +60,16 @@ struct Answer {
     cseq: Option<u32>,
     session: Option<(String, Option<u32>)>,
     base: Option<String>,
+    transport: Option<String>,
     challenges: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum State {
+pub(super) enum State {
     Options,
     Describe,
+    /// Waiting for the adapter to open the UDP sockets of a track.
+    AwaitUdp(usize),
     Setup(usize),
     Play,
     Playing,
@@ -69,9 +79,17 @@ enum State {
 /// One connection to an RTSP server, reading one stream (see the module docs).
 #[derive(Debug)]
 pub struct ClientConnection {
-    cfg: ClientConfig,
-    url: SourceUrl,
-    state: State,
+    pub(super) cfg: ClientConfig,
+    pub(super) url: SourceUrl,
+    pub(super) state: State,
+    /// How the media of this connection travels.
+    pub(super) mode: Mode,
+    /// The UDP side of each track (UDP and multicast modes).
+    pub(super) udp_tracks: Vec<UdpTrack>,
+    /// Automatic mode: when the first UDP packet must have arrived.
+    pub(super) first_udp_by: Option<Instant>,
+    /// Automatic mode got no UDP packet: the next connection uses TCP.
+    pub(super) switch_to_tcp: bool,
     cseq: u32,
     /// The CSeq of the request waiting for its answer.
     awaiting: Option<u32>,
@@ -81,9 +99,9 @@ pub struct ClientConnection {
     base: String,
     description: Option<Arc<StreamDescription>>,
     position: u64,
-    last_input: Instant,
+    pub(super) last_input: Instant,
     transmit: Vec<u8>,
-    events: VecDeque<ClientEvent>,
+    pub(super) events: VecDeque<ClientEvent>,
     /// The server's challenge, once a request was answered 401.
     challenge: Option<WwwAuthenticate>,
     /// The request waiting for its answer, to send again with credentials after a 401.
@@ -96,10 +114,15 @@ impl ClientConnection {
     /// A connection to `url` opened at `now`; the first request is queued.
     pub fn new(cfg: ClientConfig, url: SourceUrl, now: Instant) -> ClientConnection {
         let base = url.url.clone();
+        let mode = Mode::first(cfg.transport);
         let mut c = ClientConnection {
             cfg,
             url,
             state: State::Options,
+            mode,
+            udp_tracks: Vec::new(),
+            first_udp_by: None,
+            switch_to_tcp: false,
             cseq: 0,
             awaiting: None,
             session: None,
@@ -225,7 +248,7 @@ impl ClientConnection {
         true
     }
 
-    fn close(&mut self, reason: String) {
+    pub(super) fn close(&mut self, reason: String) {
         if self.state != State::Closed {
             self.state = State::Closed;
             self.events.push_back(ClientEvent::Close { reason });
@@ -258,6 +281,7 @@ impl ClientConnection {
                         .and_then(|v| SessionHeader::parse(v).ok())
                         .map(|s| (s.id.to_owned(), s.timeout));
                     let base = r.headers.get("Content-Base").map(str::to_owned);
+                    let transport = r.headers.get("Transport").map(str::to_owned);
                     let challenges: Vec<String> = if status == 401 {
                         r.headers
                             .get_all("WWW-Authenticate")
@@ -274,6 +298,7 @@ impl ClientConnection {
                         cseq,
                         session,
                         base,
+                        transport,
                         challenges,
                     };
                     self.on_response(now, answer, &body);
@@ -324,6 +349,7 @@ impl ClientConnection {
             cseq,
             session,
             base,
+            transport,
             challenges,
         } = a;
         if cseq.is_none() || cseq != self.awaiting {
@@ -334,11 +360,16 @@ impl ClientConnection {
         {
             return;
         }
+        if let (461, State::Setup(i)) = (status, self.state) {
+            if self.fall_back_to_tcp(i) {
+                return self.setup(i);
+            }
+        }
         if status != 200 {
             let what = match self.state {
                 State::Options => "OPTIONS",
                 State::Describe => "DESCRIBE",
-                State::Setup(_) => "SETUP",
+                State::Setup(_) | State::AwaitUdp(_) => "SETUP",
                 State::Play => "PLAY",
                 State::Playing => return, // a keep-alive may be refused; media decides
                 State::Closed => return,
@@ -371,23 +402,30 @@ impl ClientConnection {
                     Ok(_) => return self.close("the server's SDP has no track".into()),
                     Err(e) => return self.close(format!("the server's SDP is invalid: {e}")),
                 };
+                self.udp_tracks = vec![UdpTrack::default(); desc.tracks.len()];
                 self.description = Some(Arc::new(desc));
                 self.setup(0);
             }
-            State::Setup(i) => self.setup(i + 1),
+            State::Setup(i) => {
+                if self.take_transport(i, transport.as_deref()) {
+                    self.setup(i + 1);
+                }
+            }
             State::Play => {
                 self.state = State::Playing;
+                self.arm_udp_deadline(now);
                 self.next_keepalive = Some(now + self.keepalive);
                 if let Some(description) = self.description.clone() {
                     self.events.push_back(ClientEvent::Ready { description });
                 }
             }
-            State::Playing | State::Closed => {}
+            State::AwaitUdp(_) | State::Playing | State::Closed => {}
         }
     }
 
-    /// SETUP of track `i`, or PLAY after the last one.
-    fn setup(&mut self, i: usize) {
+    /// SETUP of track `i` (once its UDP ports are open in UDP mode), or PLAY after the
+    /// last one.
+    pub(super) fn setup(&mut self, i: usize) {
         let Some(desc) = self.description.clone() else {
             return;
         };
@@ -396,9 +434,17 @@ impl ClientConnection {
             let url = self.base.clone();
             return self.request("PLAY", &url, &[("Range", "npt=0.000-")]);
         }
+        if self.mode == Mode::Udp && self.udp_tracks[i].local.is_none() {
+            self.state = State::AwaitUdp(i);
+            let ev = ClientEvent::OpenUdp {
+                track: i,
+                group: None,
+            };
+            return self.events.push_back(ev);
+        }
         let control = desc.tracks[i].announced_control.clone().unwrap_or_default();
         let uri = resolve_control(&self.base, &control);
-        let transport = format!("RTP/AVP/TCP;unicast;interleaved={}-{}", 2 * i, 2 * i + 1);
+        let transport = self.setup_transport(i);
         self.state = State::Setup(i);
         self.request("SETUP", &uri, &[("Transport", &transport)]);
     }
@@ -423,16 +469,21 @@ impl ClientConnection {
             return None;
         }
         let silence = self.last_input + self.cfg.read_timeout;
-        Some(match self.next_keepalive {
-            Some(k) => k.min(silence),
-            None => silence,
-        })
+        [self.next_keepalive, self.first_udp_by]
+            .into_iter()
+            .flatten()
+            .min()
+            .map(|t| t.min(silence))
+            .or(Some(silence))
     }
 
     /// Sends the keep-alive when due; gives up on a silent server.
     pub fn handle_timeout(&mut self, now: Instant) {
         if self.state == State::Closed {
             return;
+        }
+        if self.first_udp_by.is_some_and(|t| now >= t) {
+            return self.udp_timed_out();
         }
         if now >= self.last_input + self.cfg.read_timeout {
             return self.close("the source timed out".into());
@@ -450,5 +501,14 @@ impl ClientConnection {
     /// The socket closed or failed.
     pub fn handle_close(&mut self, reason: &str) {
         self.close(reason.to_owned());
+    }
+
+    /// The UDP sockets of `track` are open: its SETUP goes out (unicast), or the next track's
+    /// (multicast, where the answer came first).
+    pub(super) fn udp_opened(&mut self, track: usize) {
+        match self.mode {
+            Mode::Multicast => self.setup(track + 1),
+            _ => self.setup(track),
+        }
     }
 }

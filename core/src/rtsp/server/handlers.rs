@@ -438,9 +438,10 @@ impl ServerConnection {
             })
             .collect();
         tracing::info!(
-            "[RTSP] [session {}] is reading from path '{}', {}",
+            "[RTSP] [session {}] is reading from path '{}', with {}, {}",
             s.log_id(),
             s.path,
+            s.transport_kind().map_or("TCP", |t| t.name()),
             s.tracks_text(),
         );
         let mut info = String::new();
@@ -468,9 +469,10 @@ impl ServerConnection {
         }
         s.state = SessionState::Record;
         tracing::info!(
-            "[RTSP] [session {}] is publishing to path '{}', {}",
+            "[RTSP] [session {}] is publishing to path '{}', with {}, {}",
             s.log_id(),
             s.path,
+            s.transport_kind().map_or("TCP", |t| t.name()),
             s.tracks_text(),
         );
         self.events.push_back(Event::Record);
