@@ -79,6 +79,13 @@ for dir in . server/tests/browser; do
 done
 
 status=0
+# The core is sans-IO: it never reads the clock (core/clippy.toml's disallowed-methods; only
+# tests' fake clocks take one real base instant, each marked where it does).
+if ! cargo clippy --version >/dev/null 2>&1; then
+    echo "test.sh: clippy is missing: rustup component add clippy"
+    rustup component add clippy 2>&1 || status=1
+fi
+cargo clippy -p weir-core --lib --tests -- -A clippy::all -D clippy::disallowed_methods 2>&1 || status=$?
 # Every crate's tests; the end-to-end suite (server/tests) runs here on the tokio runtime...
 cargo test --workspace --release --no-fail-fast 2>&1 || status=$?
 # ...and again, unchanged, on the mio runtime: the same binary built with both runtimes,

@@ -198,6 +198,7 @@ impl Pipeline {
 }
 
 #[test]
+#[allow(clippy::disallowed_methods)] // a fake clock needs one real base instant
 fn steady_state_packet_path_allocates_nothing() {
     let trace = std::env::var_os("WEIR_ALLOC_TRACE").is_some();
     let (pictures, sps, pps) = access_units();

@@ -252,6 +252,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::disallowed_methods)] // a fake clock needs one real base instant
     fn held_table() {
         let t0 = Instant::now();
         let mut h = HeldRequests::default();

@@ -1,6 +1,7 @@
 //! Held requests: blocking playlist reload released in the `push_unit` call that completes the
 //! segment or part (and not before), deadlines (503), requests too far ahead (400), unknown
 //! files (404), blocking preload hints, playlists before the first segment.
+#![allow(clippy::disallowed_methods)] // fake clocks need one real base instant
 
 use super::*;
 

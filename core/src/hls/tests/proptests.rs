@@ -1,5 +1,6 @@
 //! Property tests: whatever units a publisher sends and whatever clients ask, the muxer never
 //! panics, answers only with the statuses it documents, and its memory stays bounded.
+#![allow(clippy::disallowed_methods)] // fake clocks need one real base instant
 
 use super::super::segment::KEEP_MARGIN;
 use super::*;
