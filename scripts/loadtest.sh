@@ -15,6 +15,10 @@
 #   SERVERS    weir-tokio weir-mio barepipe gst-rtsp nginx-rtmp node-media-server xiu
 #              (default: all)
 #   DURATION   seconds of each measurement window (default 20)
+#   WARMUP     seconds between publishing and the first reader (default 1.5). The server's RSS
+#              baseline is sampled then: for memory per reader, let the server's own buffers
+#              fill first (weir's ring of writeQueueSize = 512 frames takes 20.5 s at 25 fps:
+#              WARMUP=25), or their growth is counted as the readers'.
 #   INSTALL    1 (default): install missing peers (apt-get, npm, cargo install); 0: skip them
 #   LOADGEN_THREADS  reader threads of the generator (default 1)
 #   APPEND=1   append to the results instead of starting over
@@ -47,6 +51,7 @@ READERS="${READERS:-10 100 500 1000}"
 PROTOCOLS="${PROTOCOLS:-rtsp-tcp rtmp}"
 SERVERS="${SERVERS:-weir-tokio weir-mio barepipe gst-rtsp nginx-rtmp node-media-server xiu}"
 DURATION="${DURATION:-20}"
+WARMUP="${WARMUP:-1.5}"
 INSTALL="${INSTALL:-1}"
 THREADS="${LOADGEN_THREADS:-1}"
 results="$out/results.jsonl"
@@ -410,6 +415,7 @@ for server in $SERVERS; do
             tmp="$out/last.json"
             timeout $((DURATION + 150)) "$loadgen" --server-pid "$SERVER_PID" --publish "$PUB" \
                 --read "$READ" --readers "$n" --protocol "$proto" --duration "$DURATION" \
+                --warmup "$WARMUP" \
                 --threads "$THREADS" --label "$server" --json >"$tmp" 2>>"$out/logs/loadgen.log"
             rc=$?
             alive=1

@@ -15,9 +15,9 @@ use weir_core::arena::Arena;
 /// The most bytes read per `read` call.
 pub(crate) const READ_CHUNK: usize = 16 * 1024;
 /// The fewest bytes read per `read` call.
-const MIN_READ: usize = 2048;
+const MIN_READ: usize = 1024;
 /// Input arena chunks of a connection that has not received much yet.
-const MIN_ARENA_CHUNK: usize = 8 * 1024;
+const MIN_ARENA_CHUNK: usize = 2 * 1024;
 /// Input arena chunks of a connection that receives a stream.
 const ARENA_CHUNK: usize = 64 * 1024;
 

@@ -39,7 +39,7 @@ const OUT_CAPACITY: usize = MAX_PENDING_OUT + 128 * 1024;
 /// Preallocated output buffer of an RTSP connection: answers (readers over TCP are written
 /// straight from the ring; see `direct.rs`); it grows for the rare reader with UDP and TCP
 /// tracks mixed.
-const RTSP_OUT_CAPACITY: usize = 4096;
+const RTSP_OUT_CAPACITY: usize = 2048;
 /// How long a closed connection may linger to deliver its last bytes and see the peer close.
 const LINGER: Duration = Duration::from_secs(2);
 /// How often timers without their own deadline (UDP activity, idle muxers) are checked.

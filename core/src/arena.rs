@@ -13,6 +13,8 @@ use bytes::{Bytes, BytesMut};
 
 /// Chunks the arena keeps for reuse (beyond the current one); more are dropped.
 pub const MAX_SPARE_CHUNKS: usize = 256;
+/// The spare-chunk list's first capacity.
+const FEW_SPARE_CHUNKS: usize = 4;
 
 /// A writer of shared byte buffers over recycled chunks (see the module docs).
 #[derive(Debug)]
@@ -59,9 +61,6 @@ impl Arena {
             Some(i) => self.spares.swap_remove(i),
             None => {
                 self.allocated += 1;
-                if self.spares.capacity() == 0 {
-                    self.spares.reserve_exact(MAX_SPARE_CHUNKS);
-                }
                 BytesMut::with_capacity(self.chunk.max(need))
             }
         };
@@ -71,6 +70,17 @@ impl Arena {
         // The first `cur` is an empty placeholder, not a chunk; a chunk filled to the last
         // byte has no capacity left in its view but is reclaimable all the same.
         if self.spares.len() < MAX_SPARE_CHUNKS && (old.capacity() > 0 || self.allocated > 1) {
+            if self.spares.len() == self.spares.capacity() {
+                // Small first (most connections only ever answer: a reader's arena keeps a
+                // chunk or two), then the whole list at once: it grows twice at most, while
+                // the arena warms up.
+                let want = if self.spares.capacity() == 0 {
+                    FEW_SPARE_CHUNKS
+                } else {
+                    MAX_SPARE_CHUNKS
+                };
+                self.spares.reserve_exact(want - self.spares.len());
+            }
             self.spares.push(old);
         }
     }

@@ -128,6 +128,10 @@ impl HookSpan {
         env: HookEnv,
     ) -> Option<HookSpan> {
         hooks.as_ref()?;
+        if command.is_empty() && end.is_empty() {
+            // Nothing to run now or at the end: nothing to hold either.
+            return None;
+        }
         Some(HookSpan {
             handle: run(hooks, command, &env, restart),
             end: end.to_owned(),
