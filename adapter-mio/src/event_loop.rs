@@ -34,12 +34,16 @@ pub(crate) const READ_BATCH: usize = 16;
 /// nothing more from the ring until the socket drains (if it falls behind the ring
 /// meanwhile, it resumes at the next key frame). The socket's own buffer is the real queue.
 pub(crate) const MAX_PENDING_OUT: usize = 128 * 1024;
-/// Preallocated output buffer of an RTMP connection: the most queued plus one read batch.
-const OUT_CAPACITY: usize = MAX_PENDING_OUT + 128 * 1024;
+
 /// Preallocated output buffer of an RTSP connection: answers (readers over TCP are written
 /// straight from the ring; see `direct.rs`); it grows for the rare reader with UDP and TCP
 /// tracks mixed.
 const RTSP_OUT_CAPACITY: usize = 2048;
+/// Most refills of a reader's output per writable event.
+const REFILLS_PER_WAKEUP: usize = 8;
+/// Preallocated output buffer of an RTMP connection: a player's [`crate::rtmp::PENDING_OUT`]
+/// and a few units past it.
+const RTMP_OUT_CAPACITY: usize = crate::rtmp::PENDING_OUT + 64 * 1024;
 /// How long a closed connection may linger to deliver its last bytes and see the peer close.
 const LINGER: Duration = Duration::from_secs(2);
 /// How often timers without their own deadline (UDP activity, idle muxers) are checked.
@@ -307,7 +311,7 @@ impl Loop {
             };
             let (out_capacity, conn_type) = match proto {
                 Proto::Http(_) => (4096, "hlsConn"),
-                Proto::Rtmp(_) => (OUT_CAPACITY, "rtmpConn"),
+                Proto::Rtmp(_) => (RTMP_OUT_CAPACITY, "rtmpConn"),
                 _ => (RTSP_OUT_CAPACITY, "rtspConn"),
             };
             let hook = if conn_type == "hlsConn" {
@@ -392,8 +396,20 @@ impl Loop {
             self.close_input(c, "write error");
             return self.drive(id, c, now);
         }
-        if c.pending_out() == 0 {
-            if self.refill(c).is_err() || c.flush(now).is_err() {
+        // A reader catching up gets its backlog a buffer at a time, for as long as the socket
+        // takes it (bounded: other connections wait meanwhile).
+        for _ in 0..REFILLS_PER_WAKEUP {
+            if c.pending_out() != 0 {
+                break;
+            }
+            if self.refill(c).is_err() {
+                self.close_input(c, "write error");
+                return self.drive(id, c, now);
+            }
+            if c.pending_out() == 0 {
+                break; // nothing more (or written straight from the ring)
+            }
+            if c.flush(now).is_err() {
                 self.close_input(c, "write error");
                 return self.drive(id, c, now);
             }

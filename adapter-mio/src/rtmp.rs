@@ -3,7 +3,7 @@
 //! buffer.
 
 use crate::conn::Conn;
-use crate::event_loop::{Loop, MAX_PENDING_OUT, READ_BATCH};
+use crate::event_loop::Loop;
 use crate::slab::Id;
 use crate::stream::Stream;
 use smallvec::SmallVec;
@@ -35,6 +35,14 @@ pub(crate) struct Playing {
     pub cursor: Cursor,
 }
 
+/// Bytes a player's output may hold before more units are turned into messages: small, so
+/// that a reader catching up from a key frame does not hold a whole group of pictures (it
+/// gets the rest as its socket drains).
+pub(crate) const PENDING_OUT: usize = 32 * 1024;
+/// Units taken from the ring at a time by a player (bounds what one step adds past
+/// [`PENDING_OUT`]).
+const UNITS_PER_READ: usize = 4;
+
 /// The RTMP state of a connection.
 pub(crate) struct RtmpConn {
     pub core: RtmpServerConnection,
@@ -53,19 +61,21 @@ impl RtmpConn {
     }
 
     /// Turns what the player's cursor has not delivered yet into messages in `out`; stops when
-    /// `out` holds [`MAX_PENDING_OUT`] bytes.
+    /// `out` holds [`PENDING_OUT`] bytes.
     pub fn deliver(&mut self, stream: &Stream, out: &mut Vec<u8>, out_pos: usize) {
         let Some(p) = self.playing.as_mut() else {
             return;
         };
-        while out.len() - out_pos < MAX_PENDING_OUT {
+        while out.len() - out_pos < PENDING_OUT {
             let core = &mut self.core;
             let player = &mut p.player;
-            let outcome = stream.ring.read_each(&mut p.cursor, READ_BATCH, |item| {
-                if let StreamItem::Unit(u) = item {
-                    player.write_unit(core, u);
-                }
-            });
+            let outcome = stream
+                .ring
+                .read_each(&mut p.cursor, UNITS_PER_READ, |item| {
+                    if let StreamItem::Unit(u) = item {
+                        player.write_unit(core, u);
+                    }
+                });
             self.core.poll_transmit(out);
             if outcome.lag_started {
                 tracing::warn!(

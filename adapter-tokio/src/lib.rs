@@ -40,7 +40,7 @@ use tokio::task::JoinSet;
 pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// Items a reader takes from the ring per wake-up.
-pub const READ_BATCH: usize = 128;
+pub const READ_BATCH: usize = 32;
 
 /// 64 random bits from the OS (session ids, SSRCs); falls back to the clock if the OS fails.
 pub(crate) fn random_seed() -> u64 {

@@ -3,8 +3,8 @@
 //! and turns ring units into FLV messages for a player.
 
 use crate::hub::{lock, Hub};
+use crate::random_seed;
 use crate::stream::SharedStream;
-use crate::{random_seed, READ_BATCH};
 use bytes::BytesMut;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -27,6 +27,11 @@ struct Publishing {
     stream: Option<Arc<SharedStream>>,
 }
 
+/// Bytes a player's output may hold before it is written (see [`Conn::deliver`]).
+const PENDING_OUT: usize = 32 * 1024;
+/// Units taken from the ring per read by a player.
+const UNITS_PER_READ: usize = 4;
+
 struct Playing {
     /// `runOnRead` while playing (`runOnUnread` when dropped).
     _read_hook: Option<weir_core::hooks::HookSpan>,
@@ -44,6 +49,8 @@ struct Conn {
     closed_rx: Option<watch::Receiver<bool>>,
     out: Vec<u8>,
     batch: Vec<StreamItem>,
+    /// The reader stopped delivering with output queued: more is due once it is written.
+    more: bool,
     /// A play waiting for its path's on-demand source.
     waiting: Option<(
         String,
@@ -68,15 +75,22 @@ pub(crate) async fn run(
         publishing: None,
         playing: None,
         closed_rx: None,
-        out: Vec::with_capacity(64 * 1024),
-        batch: Vec::with_capacity(READ_BATCH),
+        out: Vec::with_capacity(16 * 1024),
+        batch: Vec::with_capacity(UNITS_PER_READ),
+        more: false,
         waiting: None,
     };
     let _conn_hook = c.hub.connect_hook("rtmpConn", &peer.to_string());
-    let mut inbuf = BytesMut::with_capacity(64 * 1024);
+    let mut inbuf = BytesMut::with_capacity(crate::rtsp_conn::MIN_INPUT);
+    // Whether a read filled the buffer: the connection receives a stream.
+    let mut big = false;
     loop {
         if !c.drive(&mut inbuf, &mut wr).await {
             break;
+        }
+        if c.more {
+            c.deliver();
+            continue;
         }
         let deadline = c.core.poll_timeout();
         let seq_rx = c.playing.as_mut().map(|p| &mut p.seq_rx);
@@ -84,10 +98,9 @@ pub(crate) async fn run(
             r = rd.read_buf(&mut inbuf) => match r {
                 Ok(0) => c.core.handle_close("the client closed the connection"),
                 Ok(_) => {
+                    big |= inbuf.len() == inbuf.capacity();
                     c.core.handle_input(Instant::now(), &mut inbuf);
-                    if inbuf.capacity() - inbuf.len() < 4096 {
-                        inbuf.reserve(64 * 1024);
-                    }
+                    crate::rtsp_conn::make_room(&mut inbuf, big);
                 }
                 Err(e) => c.core.handle_close(&e.to_string()),
             },
@@ -117,7 +130,7 @@ impl Conn {
                     open = false;
                 }
             }
-            if self.core.poll_transmit(&mut self.out) {
+            if self.core.poll_transmit(&mut self.out) || !self.out.is_empty() {
                 progressed = true;
                 let timeout = self.hub.settings.write_timeout;
                 let res = tokio::time::timeout(timeout, wr.write_all(&self.out)).await;
@@ -298,15 +311,25 @@ impl Conn {
         });
     }
 
-    /// Turns everything the reader's cursor has not delivered yet into FLV messages.
+    /// Turns what the reader's cursor has not delivered yet into FLV messages, stopping with
+    /// [`PENDING_OUT`] bytes queued (a reader catching up from a key frame would otherwise
+    /// hold a whole group of pictures in its buffers).
     fn deliver(&mut self) {
+        self.more = false;
         let Some(p) = self.playing.as_mut() else {
             return;
         };
         p.seq_rx.borrow_and_update();
         loop {
+            self.core.poll_transmit(&mut self.out);
+            if self.out.len() >= PENDING_OUT {
+                self.more = true;
+                return;
+            }
             self.batch.clear();
-            let outcome = p.stream.read(&mut p.cursor, READ_BATCH, &mut self.batch);
+            let outcome = p
+                .stream
+                .read(&mut p.cursor, UNITS_PER_READ, &mut self.batch);
             if outcome.lag_started {
                 tracing::warn!(
                     "{} reader is too slow, discarding {} units and resuming at the next key frame",

@@ -58,6 +58,21 @@ struct Conn {
     waiting: Option<(String, watch::Receiver<crate::ondemand::SourceState>)>,
 }
 
+/// The input buffer of a connection that has not received much: a reader's requests and
+/// receiver reports fit; it grows to [`MAX_INPUT`] once a read fills it (a publisher).
+pub(crate) const MIN_INPUT: usize = 2048;
+/// The input buffer of a connection that receives a stream.
+const MAX_INPUT: usize = 64 * 1024;
+
+/// Makes room for the next read: a small buffer for connections that only answer, a large
+/// one for a connection that receives a stream (`big`: a read once filled the buffer).
+pub(crate) fn make_room(inbuf: &mut BytesMut, big: bool) {
+    let want = if big { MAX_INPUT } else { MIN_INPUT };
+    if inbuf.capacity() - inbuf.len() < want / 16 {
+        inbuf.reserve(want);
+    }
+}
+
 /// Serves one RTSP connection until it closes.
 pub(crate) async fn run(hub: Arc<Hub>, rtsp: Arc<RtspHub>, sock: TcpStream, peer: SocketAddr) {
     let core = ServerConnection::new(rtsp.core.clone(), peer, Instant::now(), random_seed());
@@ -72,13 +87,15 @@ pub(crate) async fn run(hub: Arc<Hub>, rtsp: Arc<RtspHub>, sock: TcpStream, peer
         closed_rx: None,
         routes: SmallVec::new(),
         activity: Arc::new(Activity::default()),
-        out: Vec::with_capacity(4096),
+        out: Vec::with_capacity(1024),
         batch: Vec::with_capacity(READ_BATCH),
         headers: Vec::with_capacity(READ_BATCH * 4),
         waiting: None,
     };
     let _conn_hook = c.hub.connect_hook("rtspConn", &peer.to_string());
-    let mut inbuf = BytesMut::with_capacity(64 * 1024);
+    let mut inbuf = BytesMut::with_capacity(MIN_INPUT);
+    // Whether a read filled the buffer: the connection receives a stream.
+    let mut big = false;
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -91,10 +108,9 @@ pub(crate) async fn run(hub: Arc<Hub>, rtsp: Arc<RtspHub>, sock: TcpStream, peer
             r = rd.read_buf(&mut inbuf) => match r {
                 Ok(0) => c.core.handle_close("the client closed the connection"),
                 Ok(_) => {
+                    big |= inbuf.len() == inbuf.capacity();
                     c.core.handle_input(Instant::now(), &mut inbuf);
-                    if inbuf.capacity() - inbuf.len() < 4096 {
-                        inbuf.reserve(64 * 1024);
-                    }
+                    make_room(&mut inbuf, big);
                 }
                 Err(e) => c.core.handle_close(&e.to_string()),
             },

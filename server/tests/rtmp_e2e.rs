@@ -60,7 +60,7 @@ fn publish_rtsp(fixture: Fixture, tracks: &str) -> Published {
     let source = source_framemd5(&path);
     let publisher = ffmpeg_publish(&path, &weir.url(PATH), "tcp");
     let line = weir.wait_for_log(
-        &format!("is publishing to path '{PATH}', {tracks}"),
+        &format!("is publishing to path '{PATH}', with TCP, {tracks}"),
         PUBLISH_TIMEOUT,
     );
     Published {
@@ -236,7 +236,7 @@ fn rtmp_publish_rtsp_read_by_ffmpeg_tcp_and_gstreamer_rtspsrc() {
     assert_all_match(&results, &p.source);
     p.weir.wait_for_log_since(
         mark,
-        &format!("is reading from path '{PATH}', {H264_AAC}"),
+        &format!("is reading from path '{PATH}', with TCP, {H264_AAC}"),
         secs(5),
     );
     let packets = ffprobe_packets(&url, "tcp", 3);
