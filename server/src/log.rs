@@ -2,11 +2,15 @@
 
 use crate::config::LogLevel;
 use std::fmt;
+use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
+use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{reload, EnvFilter, Registry};
 
 struct MediamtxFormat;
 
@@ -58,21 +62,36 @@ where
     }
 }
 
-/// Installs the global logger at `level` (weir's own crates only; dependencies stay quiet).
+/// The filter of the installed logger, to change its level on a reload.
+static FILTER: OnceLock<reload::Handle<EnvFilter, Registry>> = OnceLock::new();
+
+/// The filter for `level` (weir's own crates only; dependencies stay quiet).
+fn filter(level: LogLevel) -> EnvFilter {
+    let l = level.name();
+    EnvFilter::new(format!("warn,weir={l},weir_core={l},weir_tokio={l}"))
+}
+
+/// Installs the global logger at `level`.
 pub fn init(level: LogLevel) {
-    let l = match level {
-        LogLevel::Debug => "debug",
-        LogLevel::Info => "info",
-        LogLevel::Warn => "warn",
-        LogLevel::Error => "error",
-    };
-    let filter =
-        tracing_subscriber::EnvFilter::new(format!("warn,weir={l},weir_core={l},weir_tokio={l}"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stdout)
-        .event_format(MediamtxFormat)
+    let (layer, handle) = reload::Layer::new(filter(level));
+    let installed = tracing_subscriber::registry()
+        .with(layer)
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stdout)
+                .event_format(MediamtxFormat),
+        )
         .try_init();
+    if installed.is_ok() {
+        let _ = FILTER.set(handle);
+    }
+}
+
+/// Changes the level of the installed logger (`logLevel` reloaded); false without one.
+pub fn set_level(level: LogLevel) -> bool {
+    FILTER
+        .get()
+        .is_some_and(|h| h.reload(filter(level)).is_ok())
 }
 
 #[cfg(test)]

@@ -58,39 +58,107 @@ pub fn serve(conf: Config, file: Option<PathBuf>) -> ExitCode {
 }
 
 #[cfg(feature = "tokio")]
-fn serve_tokio(conf: Config, file: Option<PathBuf>) -> std::io::Result<()> {
+fn serve_tokio(mut conf: Config, file: Option<PathBuf>) -> std::io::Result<()> {
+    use crate::reload::Change;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     rt.block_on(async move {
-        let server = weir_tokio::Server::bind(conf.settings.clone()).await?;
+        let (tx, mut changes) = tokio::sync::mpsc::unbounded_channel();
         if let Some(file) = file {
-            let control = server.control();
-            crate::reload::watch(file, &conf, move |paths| control.reload_paths(paths));
+            crate::reload::watch(file, &conf, move |c| {
+                let _ = tx.send(c);
+            });
         }
-        server.run(shutdown_signal()).await
+        let mut signal = std::pin::pin!(shutdown_signal());
+        loop {
+            let server = weir_tokio::Server::bind(conf.settings.clone()).await?;
+            let control = server.control();
+            let mut next = None;
+            let stop = async {
+                loop {
+                    tokio::select! {
+                        _ = &mut signal => return,
+                        c = changes.recv() => match c {
+                            Some(Change::Paths(p)) => control.reload_paths(p),
+                            Some(Change::Restart(c)) => {
+                                next = Some(c);
+                                return;
+                            }
+                            None => std::future::pending::<()>().await,
+                        },
+                    }
+                }
+            };
+            server.run(stop).await?;
+            match next.take() {
+                Some(c) => conf = *c,
+                None => return Ok(()),
+            }
+        }
     })
 }
 
 /// The mio loop runs on this thread; signals are awaited on a small helper thread.
 #[cfg(feature = "mio")]
-fn serve_mio(conf: Config, file: Option<PathBuf>) -> std::io::Result<()> {
-    let server = weir_mio::Server::bind(conf.settings.clone())?;
+fn serve_mio(mut conf: Config, file: Option<PathBuf>) -> std::io::Result<()> {
+    use crate::reload::Change;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    type Running = Option<(weir_mio::Control, weir_mio::ShutdownHandle)>;
+    let running: Arc<Mutex<Running>> = Arc::new(Mutex::new(None));
+    let next: Arc<Mutex<Option<Box<Config>>>> = Arc::new(Mutex::new(None));
+    let quit = Arc::new(AtomicBool::new(false));
+    let stop_running = |running: &Mutex<Running>| {
+        if let Some((_, h)) = &*running.lock().unwrap_or_else(|p| p.into_inner()) {
+            h.shutdown();
+        }
+    };
     if let Some(file) = file {
-        let control = server.control();
-        crate::reload::watch(file, &conf, move |paths| control.reload_paths(paths));
+        let (running, next) = (running.clone(), next.clone());
+        crate::reload::watch(file, &conf, move |c| match c {
+            Change::Paths(p) => {
+                if let Some((control, _)) = &*running.lock().unwrap_or_else(|p| p.into_inner()) {
+                    control.reload_paths(p);
+                }
+            }
+            Change::Restart(c) => {
+                *next.lock().unwrap_or_else(|p| p.into_inner()) = Some(c);
+                stop_running(&running);
+            }
+        });
     }
-    let handle = server.shutdown_handle();
     let signals = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    std::thread::Builder::new()
-        .name("signals".into())
-        .spawn(move || {
-            signals.block_on(shutdown_signal());
-            handle.shutdown();
-        })?;
-    server.run()
+    {
+        let (running, quit) = (running.clone(), quit.clone());
+        std::thread::Builder::new()
+            .name("signals".into())
+            .spawn(move || {
+                signals.block_on(shutdown_signal());
+                quit.store(true, Ordering::Release);
+                stop_running(&running);
+            })?;
+    }
+    loop {
+        let server = weir_mio::Server::bind(conf.settings.clone())?;
+        *running.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((server.control(), server.shutdown_handle()));
+        // A signal or another restart that came while this server was being bound.
+        let pending = next.lock().unwrap_or_else(|p| p.into_inner()).is_some();
+        if quit.load(Ordering::Acquire) || pending {
+            stop_running(&running);
+        }
+        server.run()?;
+        if quit.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        match next.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            Some(c) => conf = *c,
+            None => return Ok(()),
+        }
+    }
 }
 
 /// Resolves on SIGINT or SIGTERM (Ctrl-C elsewhere).

@@ -75,6 +75,18 @@ pub enum LogLevel {
     Error,
 }
 
+impl LogLevel {
+    /// The value as `logLevel` spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            LogLevel::Debug => "debug",
+            LogLevel::Info => "info",
+            LogLevel::Warn => "warn",
+            LogLevel::Error => "error",
+        }
+    }
+}
+
 /// The effective configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -86,6 +98,9 @@ pub struct Config {
     pub not_implemented: Vec<String>,
     /// Warnings of the load: deprecated keys, each with its successor.
     pub warnings: Vec<String>,
+    /// Every global key (not `paths` / `pathDefaults`) with its effective value as text, to
+    /// name the keys a reload changes.
+    pub globals: BTreeMap<String, String>,
 }
 
 /// A configuration error, naming the key and its line.
@@ -348,10 +363,16 @@ pub fn load_with_env(text: Option<&str>, env: &[(String, String)]) -> Result<Con
         run_on_disconnect: command("runOnDisconnect")?,
         tls_roots: crate::tls::system_roots(),
     };
+    let globals = defaults
+        .keys()
+        .filter(|k| *k != "paths" && *k != "pathDefaults")
+        .map(|k| (k.clone(), format!("{:?}", get(k))))
+        .collect();
     Ok(Config {
         log_level,
         settings,
         not_implemented,
         warnings: deprecated.warnings,
+        globals,
     })
 }
