@@ -243,8 +243,8 @@ fn udp_only_mode_does_not_fall_back() {
     assert!(!s.client.wants_tcp());
 }
 
-#[test]
-fn automatic_mode_without_udp_packets_reconnects_over_tcp() {
+/// Automatic mode, both tracks set up over UDP (server ports 6000-6001, 6002-6003), playing.
+fn automatic_playing_over_udp() -> Script {
     let mut s = Script::new(RtspTransport::Automatic, false);
     s.described();
     for (track, local) in [(0usize, 5000u16), (1, 5002)] {
@@ -252,14 +252,21 @@ fn automatic_mode_without_udp_packets_reconnects_over_tcp() {
             .handle_udp_open(track, Ok((local, local + 1)), server());
         let r = s.sent();
         let t = format!(
-            "Transport: RTP/AVP;unicast;client_port={local}-{};server_port=6000-6001\r\nSession: s1\r\n",
-            local + 1
+            "Transport: RTP/AVP;unicast;server_port={}-{}\r\nSession: s1\r\n",
+            6000 + 2 * track,
+            6001 + 2 * track
         );
         s.answer(&r, "200 OK", &t, "");
     }
     let r = s.sent();
     s.answer(&r, "200 OK", "Session: s1\r\n", "");
     assert!(s.client.is_playing());
+    s
+}
+
+#[test]
+fn automatic_mode_without_udp_packets_reconnects_over_tcp() {
+    let mut s = automatic_playing_over_udp();
     // The deadline is 3 s after PLAY's answer.
     let deadline = s.client.poll_timeout().unwrap();
     assert_eq!(deadline, s.now + Duration::from_secs(3));
@@ -277,26 +284,7 @@ fn automatic_mode_without_udp_packets_reconnects_over_tcp() {
 
 #[test]
 fn a_first_udp_packet_clears_automatic_mode_s_deadline() {
-    let mut s = Script::new(RtspTransport::Automatic, false);
-    s.described();
-    s.client.handle_udp_open(0, Ok((5000, 5001)), server());
-    let r = s.sent();
-    s.answer(
-        &r,
-        "200 OK",
-        "Transport: RTP/AVP;unicast;server_port=6000-6001\r\nSession: s1\r\n",
-        "",
-    );
-    s.client.handle_udp_open(1, Ok((5002, 5003)), server());
-    let r = s.sent();
-    s.answer(
-        &r,
-        "200 OK",
-        "Transport: RTP/AVP;unicast;server_port=6002-6003\r\nSession: s1\r\n",
-        "",
-    );
-    let r = s.sent();
-    s.answer(&r, "200 OK", "Session: s1\r\n", "");
+    let mut s = automatic_playing_over_udp();
     s.now += Duration::from_secs(1);
     assert!(s.udp(0, false, "127.0.0.1:6000", 1));
     s.now += Duration::from_secs(4);
