@@ -123,7 +123,7 @@ pub fn publish_rtsp(variant: &str, extra: &str, path: &str) -> Published {
     let weir = start_weir_hls(&hls_variant_config(variant, extra));
     let publisher = ffmpeg_publish(&Fixture::H264Aac.path(), &weir.url(path), "tcp");
     weir.wait_for_log(
-        &format!("is publishing to path '{path}', 2 tracks (H264, MPEG-4 Audio)"),
+        &format!("is publishing to path '{path}', with TCP, 2 tracks (H264, MPEG-4 Audio)"),
         PUBLISH_TIMEOUT,
     );
     Published {
