@@ -32,8 +32,11 @@
 //! *Steady state* is: every connection set up (handshakes and PLAY/RECORD answered, RTMP
 //! metadata and sequence headers sent), each reader has received at least one full ring's
 //! worth of items (so its output buffer and the stream's pools have reached their working
-//! size), and the publisher keeps sending packets of the codec configuration it announced.
-//! In steady state the loop performs **no heap allocation** per packet:
+//! size), the publisher's input arena has grown to cover what stalled readers keep alive (a
+//! reader whose socket cut an item keeps that item's chunk after the ring moved on: one or
+//! two chunks per stalled RTSP/TCP reader; the arena grows by half again past its third
+//! chunk, so later wobbles find a spare), and the publisher keeps sending packets of the
+//! codec configuration it announced. In steady state the loop performs **no heap allocation** per packet:
 //!
 //! - TCP input is read into recycled chunks (`weir_core::arena::Arena`), and RTP packets are
 //!   `Bytes` views of those chunks; UDP datagrams likewise.
@@ -47,7 +50,7 @@
 //!   preallocated output buffer (128 KiB of backlog, then the reader takes nothing more until
 //!   the socket drains; a reader that falls a whole ring behind resumes at the next key
 //!   frame).
-//! - Input buffers start small (2 KiB reads, 8 KiB arena chunks: a reader's connection stays
+//! - Input buffers start small (1 KiB reads, 2 KiB arena chunks: a reader's connection stays
 //!   a few pages) and grow once, to 16 KiB reads and 64 KiB chunks, for a connection whose
 //!   reads fill them (a publisher) — during warm-up.
 //! - The connection slab, event list and work queues are preallocated and only grow.

@@ -8,6 +8,9 @@
 //! ring evicted them), reclaimed in place by [`BytesMut::try_reclaim`] — and only allocates a new
 //! chunk while every chunk is still referenced (warm-up, or a reader holding old data). Once
 //! the set of chunks covers what the ring retains, writing and splitting never allocate.
+//! Past its first few chunks the arena grows by half again at once, so that the small wobble
+//! of the live set after warm-up (a reader lagging a little more, reads falling differently on
+//! chunk boundaries) finds a spare chunk rather than allocating on the packet path.
 
 use bytes::{Bytes, BytesMut};
 
@@ -15,6 +18,17 @@ use bytes::{Bytes, BytesMut};
 pub const MAX_SPARE_CHUNKS: usize = 256;
 /// The spare-chunk list's first capacity.
 const FEW_SPARE_CHUNKS: usize = 4;
+/// From this many chunks on, the arena grows by half again at once (see [`Arena::grow`]).
+const HEADROOM_FROM: u64 = 3;
+
+/// A new chunk of `size` bytes, already in the shared form its views need: the bookkeeping
+/// `bytes` allocates on a buffer's first split is paid here, with the chunk, not later on
+/// the packet path.
+fn new_chunk(size: usize) -> BytesMut {
+    let mut chunk = BytesMut::with_capacity(size);
+    drop(chunk.split_to(0));
+    chunk
+}
 
 /// A writer of shared byte buffers over recycled chunks (see the module docs).
 #[derive(Debug)]
@@ -59,30 +73,54 @@ impl Arena {
         let reclaimed = self.spares.iter_mut().position(|s| s.try_reclaim(need));
         let mut next = match reclaimed {
             Some(i) => self.spares.swap_remove(i),
-            None => {
-                self.allocated += 1;
-                BytesMut::with_capacity(self.chunk.max(need))
-            }
+            None => self.grow(need),
         };
         next.extend_from_slice(&self.cur);
         let mut old = std::mem::replace(&mut self.cur, next);
         old.clear();
         // The first `cur` is an empty placeholder, not a chunk; a chunk filled to the last
         // byte has no capacity left in its view but is reclaimable all the same.
-        if self.spares.len() < MAX_SPARE_CHUNKS && (old.capacity() > 0 || self.allocated > 1) {
-            if self.spares.len() == self.spares.capacity() {
-                // Small first (most connections only ever answer: a reader's arena keeps a
-                // chunk or two), then the whole list at once: it grows twice at most, while
-                // the arena warms up.
-                let want = if self.spares.capacity() == 0 {
-                    FEW_SPARE_CHUNKS
-                } else {
-                    MAX_SPARE_CHUNKS
-                };
-                self.spares.reserve_exact(want - self.spares.len());
-            }
-            self.spares.push(old);
+        if old.capacity() > 0 || self.allocated > 1 {
+            self.keep_spare(old);
         }
+    }
+
+    /// Allocates the chunk to write into next (at least `need` bytes) and, past the first
+    /// few, half as many spare chunks again: the set of live chunks wobbles with how reads
+    /// fall on chunk boundaries and how far readers lag, and growing it by steps ahead of the
+    /// need is what makes a wobble after warm-up find a spare instead of allocating.
+    fn grow(&mut self, need: usize) -> BytesMut {
+        self.allocated += 1;
+        if self.allocated >= HEADROOM_FROM {
+            for _ in 0..self.allocated / 2 {
+                if self.spares.len() >= MAX_SPARE_CHUNKS {
+                    break;
+                }
+                self.allocated += 1;
+                let spare = new_chunk(self.chunk);
+                self.keep_spare(spare);
+            }
+        }
+        new_chunk(self.chunk.max(need))
+    }
+
+    /// Keeps `chunk` for reuse, unless enough are kept already.
+    fn keep_spare(&mut self, chunk: BytesMut) {
+        if self.spares.len() >= MAX_SPARE_CHUNKS {
+            return;
+        }
+        if self.spares.len() == self.spares.capacity() {
+            // Small first (most connections only ever answer: a reader's arena keeps a chunk
+            // or two), then the whole list at once: it grows twice at most, while the arena
+            // warms up.
+            let want = if self.spares.capacity() == 0 {
+                FEW_SPARE_CHUNKS
+            } else {
+                MAX_SPARE_CHUNKS
+            };
+            self.spares.reserve_exact(want - self.spares.len());
+        }
+        self.spares.push(chunk);
     }
 
     /// Appends `data` to the bytes being written.
@@ -184,6 +222,44 @@ mod tests {
         for b in &window {
             assert!(b.iter().all(|&x| x == b[0]));
         }
+    }
+
+    /// Chunks come one at a time at first, then by half again ahead of the need.
+    #[test]
+    fn growth_takes_steps_ahead_after_the_first_chunks() {
+        let mut a = Arena::new(1024);
+        let mut held = Vec::new();
+        let mut seen = Vec::new();
+        for _ in 0..12 {
+            a.extend(&[5; 1000]);
+            held.push(a.split());
+            if seen.last() != Some(&a.chunks_allocated()) {
+                seen.push(a.chunks_allocated());
+            }
+        }
+        // 3rd chunk: +1 spare; 5th: +2; 8th: +4.
+        assert_eq!(seen, vec![1, 2, 4, 7, 12]);
+        assert!(held.iter().all(|b| b.len() == 1000 && b.iter().all(|&x| x == 5)));
+    }
+
+    /// A live set that wobbles up by a chunk after warm-up is served from the headroom.
+    #[test]
+    fn a_wobble_after_warm_up_finds_a_spare() {
+        let mut a = Arena::new(4096);
+        let mut window: VecDeque<Bytes> = VecDeque::new();
+        let run = |a: &mut Arena, window: &mut VecDeque<Bytes>, keep: usize, n: usize| {
+            for i in 0..n {
+                a.extend(&vec![i as u8; 1000]);
+                window.push_back(a.split());
+                while window.len() > keep {
+                    window.pop_front();
+                }
+            }
+        };
+        run(&mut a, &mut window, 40, 2_000);
+        let warm = a.chunks_allocated();
+        run(&mut a, &mut window, 44, 2_000);
+        assert_eq!(a.chunks_allocated(), warm, "a wobble of four buffers allocated");
     }
 
     #[test]
