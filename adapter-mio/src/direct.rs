@@ -18,8 +18,34 @@ const MAX_FRAMES: usize = 32;
 /// Items gathered per `writev` (items routed nowhere count too).
 const MAX_ITEMS: usize = 64;
 
+/// What the socket took only part of, sent before anything else.
+pub(crate) enum Partial {
+    /// An RTSP item.
+    Item(ItemPartial),
+    /// An RTMP media message.
+    Rtmp(crate::rtmp_direct::RtmpPartial),
+}
+
+impl Partial {
+    /// Bytes still to send.
+    pub(crate) fn remaining(&self) -> usize {
+        match self {
+            Partial::Item(p) => p.remaining(),
+            Partial::Rtmp(p) => p.remaining(),
+        }
+    }
+
+    /// Sends what the socket takes; true once all of it is out.
+    pub(crate) fn write(&mut self, sock: &mut TcpStream) -> io::Result<bool> {
+        match self {
+            Partial::Item(p) => p.write(sock),
+            Partial::Rtmp(p) => p.write(sock),
+        }
+    }
+}
+
 /// An item the socket took only part of: its frames on `channel`, `sent` bytes of them out.
-pub(crate) struct Partial {
+pub(crate) struct ItemPartial {
     item: StreamItem,
     channel: u8,
     sent: usize,
@@ -49,11 +75,11 @@ pub(crate) struct Delivery {
     pub blocked: bool,
 }
 
-fn would_block(e: &io::Error) -> bool {
+pub(crate) fn would_block(e: &io::Error) -> bool {
     e.kind() == io::ErrorKind::WouldBlock || e.kind() == io::ErrorKind::NotConnected
 }
 
-impl Partial {
+impl ItemPartial {
     /// Bytes still to send.
     pub(crate) fn remaining(&self) -> usize {
         framed_len(&self.item) - self.sent
@@ -205,11 +231,11 @@ pub(crate) fn deliver(
             // The socket cut this item: keep it (a reference) with what was sent of it.
             let item = ring.peek(cursor).nth(whole).cloned();
             if let (Some(item), (_, Some(channel))) = (item, items[whole]) {
-                *partial = Some(Partial {
+                *partial = Some(Partial::Item(ItemPartial {
                     item,
                     channel,
                     sent: left,
-                });
+                }));
                 advance += 1;
             }
         }

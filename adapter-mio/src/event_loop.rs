@@ -41,9 +41,9 @@ pub(crate) const MAX_PENDING_OUT: usize = 128 * 1024;
 const RTSP_OUT_CAPACITY: usize = 2048;
 /// Most refills of a reader's output per writable event.
 const REFILLS_PER_WAKEUP: usize = 8;
-/// Preallocated output buffer of an RTMP connection: a player's [`crate::rtmp::PENDING_OUT`]
-/// and a few units past it.
-const RTMP_OUT_CAPACITY: usize = crate::rtmp::PENDING_OUT + 64 * 1024;
+/// Preallocated output buffer of an RTMP connection: answers, control messages, metadata and
+/// sequence headers (players' media is written straight from the ring; see `rtmp_direct.rs`).
+const RTMP_OUT_CAPACITY: usize = 4096;
 /// How long a closed connection may linger to deliver its last bytes and see the peer close.
 const LINGER: Duration = Duration::from_secs(2);
 /// How often timers without their own deadline (UDP activity, idle muxers) are checked.
@@ -603,8 +603,8 @@ impl Loop {
                 let Some(sid) = r.playing.as_ref().map(|p| p.stream) else {
                     return Ok(());
                 };
-                if let Some(stream) = streams.get(sid) {
-                    r.deliver(stream, out, out_pos);
+                if let (Some(stream), true) = (streams.get(sid), idle) {
+                    c.direct_blocked = r.deliver_direct(stream, &mut c.sock, &mut c.partial, out)?;
                 }
             }
             Proto::Http(_) | Proto::Source(_) | Proto::Placeholder => {}

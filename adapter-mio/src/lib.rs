@@ -77,6 +77,7 @@ mod machine;
 mod net;
 mod ondemand;
 mod rtmp;
+mod rtmp_direct;
 mod rtsp;
 mod slab;
 mod source;

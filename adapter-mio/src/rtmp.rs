@@ -1,17 +1,16 @@
 //! RTMP connections: the core's `RtmpServerConnection`, publishers demuxed into the stream
-//! (core `RtmpPublisher`), players fed from the ring (core `RtmpPlayer`) into the connection's
-//! buffer.
+//! (core `RtmpPublisher`), players fed from the ring (core `RtmpPlayer`), written straight from
+//! it (`rtmp_direct.rs`).
 
 use crate::conn::Conn;
 use crate::event_loop::Loop;
 use crate::slab::Id;
-use crate::stream::Stream;
 use smallvec::SmallVec;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 use weir_core::flv::FlvOutput;
-use weir_core::media::{Cursor, PathError, StreamDescription, StreamItem};
+use weir_core::media::{Cursor, PathError, StreamDescription};
 use weir_core::rtmp::server::{tracks_text, RtmpPlayer, RtmpPublisher};
 use weir_core::rtmp::{RtmpEvent, RtmpServerConfig, RtmpServerConnection};
 
@@ -33,15 +32,13 @@ pub(crate) struct Playing {
     pub path: String,
     pub player: RtmpPlayer,
     pub cursor: Cursor,
+    /// Messages planned from the ring and not written yet (see `rtmp_direct.rs`).
+    pub planned: SmallVec<[crate::rtmp_direct::Planned; crate::rtmp_direct::PLANNED_MESSAGES]>,
+    /// Output of the connection held back until the first `barrier` planned messages are out.
+    pub held: Vec<u8>,
+    /// How many planned messages go before `held`.
+    pub barrier: Option<usize>,
 }
-
-/// Bytes a player's output may hold before more units are turned into messages: small, so
-/// that a reader catching up from a key frame does not hold a whole group of pictures (it
-/// gets the rest as its socket drains).
-pub(crate) const PENDING_OUT: usize = 32 * 1024;
-/// Units taken from the ring at a time by a player (bounds what one step adds past
-/// [`PENDING_OUT`]).
-const UNITS_PER_READ: usize = 4;
 
 /// The RTMP state of a connection.
 pub(crate) struct RtmpConn {
@@ -57,36 +54,6 @@ impl RtmpConn {
             core: RtmpServerConnection::new(cfg, peer, now, seed),
             publishing: None,
             playing: None,
-        }
-    }
-
-    /// Turns what the player's cursor has not delivered yet into messages in `out`; stops when
-    /// `out` holds [`PENDING_OUT`] bytes.
-    pub fn deliver(&mut self, stream: &Stream, out: &mut Vec<u8>, out_pos: usize) {
-        let Some(p) = self.playing.as_mut() else {
-            return;
-        };
-        while out.len() - out_pos < PENDING_OUT {
-            let core = &mut self.core;
-            let player = &mut p.player;
-            let outcome = stream
-                .ring
-                .read_each(&mut p.cursor, UNITS_PER_READ, |item| {
-                    if let StreamItem::Unit(u) = item {
-                        player.write_unit(core, u);
-                    }
-                });
-            self.core.poll_transmit(out);
-            if outcome.lag_started {
-                tracing::warn!(
-                    "{} reader is too slow, discarding {} units and resuming at the next key frame",
-                    self.core.log_prefix(),
-                    outcome.lost
-                );
-            }
-            if outcome.read == 0 {
-                return;
-            }
         }
     }
 }
@@ -242,6 +209,9 @@ impl Loop {
             path,
             player,
             cursor,
+            planned: SmallVec::new(),
+            held: Vec::new(),
+            barrier: None,
         });
         self.mark_reader(id);
     }

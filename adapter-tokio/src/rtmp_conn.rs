@@ -14,8 +14,10 @@ use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 use weir_core::flv::FlvOutput;
-use weir_core::media::{Cursor, PathError, StreamDescription, StreamItem};
-use weir_core::rtmp::server::{tracks_text, RtmpPlayer, RtmpPublisher};
+use crate::writev::write_rtmp_messages;
+use smallvec::SmallVec;
+use weir_core::media::{Cursor, PathError, StreamDescription, StreamItem, Unit};
+use weir_core::rtmp::server::{tracks_text, DirectMessage, RtmpPlayer, RtmpPublisher};
 use weir_core::rtmp::{MediaKind, RtmpEvent, RtmpServerConfig, RtmpServerConnection};
 
 struct Publishing {
@@ -27,10 +29,8 @@ struct Publishing {
     stream: Option<Arc<SharedStream>>,
 }
 
-/// Bytes a player's output may hold before it is written (see [`Conn::deliver`]).
-const PENDING_OUT: usize = 32 * 1024;
-/// Units taken from the ring per read by a player.
-const UNITS_PER_READ: usize = 4;
+/// Units taken from the ring per read by a player (written with one `writev` when they fit).
+const UNITS_PER_READ: usize = 16;
 
 struct Playing {
     /// `runOnRead` while playing (`runOnUnread` when dropped).
@@ -49,8 +49,8 @@ struct Conn {
     closed_rx: Option<watch::Receiver<bool>>,
     out: Vec<u8>,
     batch: Vec<StreamItem>,
-    /// The reader stopped delivering with output queued: more is due once it is written.
-    more: bool,
+    /// A player's media messages planned from `batch`, written straight from its units.
+    planned: Vec<(Arc<Unit>, DirectMessage)>,
     /// A play waiting for its path's on-demand source.
     waiting: Option<(
         String,
@@ -75,9 +75,9 @@ pub(crate) async fn run(
         publishing: None,
         playing: None,
         closed_rx: None,
-        out: Vec::with_capacity(16 * 1024),
-        batch: Vec::with_capacity(UNITS_PER_READ),
-        more: false,
+        out: Vec::with_capacity(4096),
+        batch: Vec::new(),
+        planned: Vec::new(),
         waiting: None,
     };
     let _conn_hook = c.hub.connect_hook("rtmpConn", &peer.to_string());
@@ -87,10 +87,6 @@ pub(crate) async fn run(
     loop {
         if !c.drive(&mut inbuf, &mut wr).await {
             break;
-        }
-        if c.more {
-            c.deliver();
-            continue;
         }
         let deadline = c.core.poll_timeout();
         let seq_rx = c.playing.as_mut().map(|p| &mut p.seq_rx);
@@ -105,7 +101,14 @@ pub(crate) async fn run(
                 Err(e) => c.core.handle_close(&e.to_string()),
             },
             _ = crate::rtsp_conn::sleep_until_opt(deadline) => c.core.handle_timeout(Instant::now()),
-            _ = crate::rtsp_conn::changed_opt(seq_rx) => c.deliver(),
+            _ = crate::rtsp_conn::changed_opt(seq_rx) => {
+                let timeout = c.hub.settings.write_timeout;
+                match tokio::time::timeout(timeout, c.deliver(&mut wr)).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => c.core.handle_close(&format!("write error: {e}")),
+                    Err(_) => c.core.handle_close("write timeout"),
+                }
+            }
             _ = crate::rtsp_conn::changed_opt(c.waiting.as_mut().map(|w| &mut w.2)) => c.source_changed(),
             _ = crate::rtsp_conn::changed_opt(c.closed_rx.as_mut()) => {
                 let why = if c.publishing.is_some() { "publisher was replaced" } else { "source of the path has gone away" };
@@ -311,21 +314,15 @@ impl Conn {
         });
     }
 
-    /// Turns what the reader's cursor has not delivered yet into FLV messages, stopping with
-    /// [`PENDING_OUT`] bytes queued (a reader catching up from a key frame would otherwise
-    /// hold a whole group of pictures in its buffers).
-    fn deliver(&mut self) {
-        self.more = false;
+    /// Writes what the reader's cursor has not delivered yet, a batch of units at a time,
+    /// straight from the ring (see `writev.rs`); a sequence header the muxer adds goes out
+    /// through the connection, after the messages planned before it.
+    async fn deliver(&mut self, wr: &mut OwnedWriteHalf) -> std::io::Result<()> {
         let Some(p) = self.playing.as_mut() else {
-            return;
+            return Ok(());
         };
         p.seq_rx.borrow_and_update();
         loop {
-            self.core.poll_transmit(&mut self.out);
-            if self.out.len() >= PENDING_OUT {
-                self.more = true;
-                return;
-            }
             self.batch.clear();
             let outcome = p
                 .stream
@@ -338,13 +335,25 @@ impl Conn {
                 );
             }
             if self.batch.is_empty() {
-                return;
+                return Ok(());
             }
+            self.planned.clear();
             for item in &self.batch {
-                if let StreamItem::Unit(u) = item {
-                    p.player.write_unit(&mut self.core, u);
+                let StreamItem::Unit(u) = item else {
+                    continue;
+                };
+                let mut msgs: SmallVec<[DirectMessage; 2]> = SmallVec::new();
+                p.player.plan_unit(&mut self.core, u, &mut msgs);
+                if self.core.poll_transmit(&mut self.out) {
+                    write_rtmp_messages(wr, &self.planned).await?;
+                    self.planned.clear();
+                    wr.write_all(&self.out).await?;
+                    self.out.clear();
                 }
+                self.planned.extend(msgs.into_iter().map(|m| (u.clone(), m)));
             }
+            write_rtmp_messages(wr, &self.planned).await?;
+            self.planned.clear();
         }
     }
 

@@ -84,20 +84,24 @@ fn parse_ex_audio(
 }
 
 /// Writes a legacy AAC header: `0xAF` and the AACPacketType (0 config, 1 raw frame).
-pub(crate) fn put_aac_header(out: &mut Vec<u8>, sequence_header: bool) {
+pub(crate) fn put_aac_header(out: &mut impl BufMut, sequence_header: bool) {
     out.put_u8(AAC_HEADER_BYTE);
     out.put_u8(u8::from(!sequence_header));
 }
 
 /// Writes an Enhanced RTMP audio header for `fourcc` (sequence start or coded frames).
-pub(crate) fn put_ex_audio_header(out: &mut Vec<u8>, sequence_start: bool, fourcc: [u8; 4]) {
+pub(crate) fn put_ex_audio_header(
+    out: &mut impl BufMut,
+    sequence_start: bool,
+    fourcc: [u8; 4],
+) {
     let packet_type = if sequence_start {
         PACKET_SEQUENCE_START
     } else {
         PACKET_CODED_FRAMES
     };
     out.put_u8(SOUND_FORMAT_EX_HEADER << 4 | packet_type);
-    out.extend_from_slice(&fourcc);
+    out.put_slice(&fourcc);
 }
 
 #[cfg(test)]

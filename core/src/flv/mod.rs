@@ -39,6 +39,7 @@ mod metadata;
 mod mux;
 mod nalu;
 mod opus_head;
+mod plan;
 mod timestamp;
 mod track;
 mod video;
@@ -48,7 +49,7 @@ mod demux_tests;
 #[cfg(test)]
 mod real_tests;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 #[cfg(test)]
 mod tests;
 
@@ -58,6 +59,7 @@ pub use hevc_config::HevcConfig;
 pub use metadata::MetaValue;
 pub use mux::{FlvMessage, FlvMuxer};
 pub use opus_head::OpusHead;
+pub use plan::{NalSyntax, PayloadRef, Piece, Planned, PlannedMessage, TagHeader};
 pub use track::{description_from_tracks, TrackInfo};
 
 /// Why an FLV body was refused.

@@ -5,7 +5,7 @@ use super::exheader::{FOURCC_HEVC, FOURCC_OPUS, PACKET_CODED_FRAMES, PACKET_SEQU
 use super::metadata::{
     audio_codec_id_aac, audio_codec_id_opus, video_codec_id_avc, video_codec_id_hevc,
 };
-use super::nalu::put_length_prefixed;
+use super::plan::{NalSyntax, PayloadRef, Planned, PlannedMessage, TagHeader};
 use super::timestamp::{cts_ms, ticks_to_ms};
 use super::video::{put_avc_header, put_ex_header};
 use super::{AvcConfig, FlvError, HevcConfig, MetaValue, OpusHead};
@@ -87,8 +87,9 @@ struct MuxAudio {
 pub struct FlvMuxer {
     video: Option<MuxVideo>,
     audio: Option<MuxAudio>,
-    /// Where message bodies are built before they are handed out (reused: no allocation per
-    /// unit once it has grown to the largest unit).
+    /// Where message bodies are built before they are handed out by
+    /// [`FlvMuxer::push_unit_with`] (reused: no allocation per unit once it has grown to the
+    /// largest unit; untouched by readers that write planned messages from the ring).
     scratch: Vec<u8>,
 }
 
@@ -242,7 +243,7 @@ impl FlvMuxer {
         Ok(FlvMuxer {
             video,
             audio,
-            scratch: Vec::with_capacity(64 * 1024),
+            scratch: Vec::new(),
         })
     }
 
@@ -337,18 +338,37 @@ impl FlvMuxer {
     /// [`FlvMuxer::push_unit`] without allocating: each message is handed to
     /// `emit(is_video, timestamp_ms, body)`, the body borrowed from the muxer's scratch buffer.
     pub fn push_unit_with(&mut self, unit: &Unit, mut emit: impl FnMut(bool, i64, &[u8])) {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        self.plan_unit(unit, |p| match p {
+            Planned::Header {
+                is_video,
+                timestamp_ms,
+                body,
+            } => emit(is_video, timestamp_ms, body),
+            Planned::Message(m) => {
+                scratch.clear();
+                m.write_body(unit, &mut scratch);
+                emit(m.is_video, m.timestamp_ms, &scratch);
+            }
+        });
+        self.scratch = scratch;
+    }
+
+    /// The messages of one unit as [`FlvMuxer::push_unit`] decides them, with the media
+    /// messages' payloads left in the unit (for writers that send straight from the ring).
+    pub fn plan_unit(&mut self, unit: &Unit, mut f: impl FnMut(Planned<'_>)) {
         if unit.payload.is_empty() {
             return;
         }
         if self.video.as_ref().is_some_and(|v| v.track == unit.track) {
-            self.push_video(unit, &mut emit);
+            self.plan_video(unit, &mut f);
         } else if self.audio.as_ref().is_some_and(|a| a.track == unit.track) {
-            self.push_audio(unit, &mut emit);
+            self.plan_audio(unit, &mut f);
         }
     }
 
-    /// Writes one video unit.
-    fn push_video(&mut self, unit: &Unit, emit: &mut impl FnMut(bool, i64, &[u8])) {
+    /// Plans one video unit.
+    fn plan_video(&mut self, unit: &Unit, f: &mut impl FnMut(Planned<'_>)) {
         let Some(v) = &mut self.video else {
             return;
         };
@@ -384,38 +404,47 @@ impl FlvMuxer {
         if !v.started && !key {
             return;
         }
-        let cts = cts_ms(unit.pts, unit.dts, v.clock);
-        let body = &mut self.scratch;
-        body.clear();
-        match v.codec {
-            VideoCodec::H264 => put_avc_header(body, key, 1, cts),
-            VideoCodec::H265 => put_ex_header(body, key, PACKET_CODED_FRAMES, FOURCC_HEVC, cts),
-        }
-        let header_len = body.len();
-        for n in &unit.payload {
-            if !n.is_empty() && !v.classify(n).0 {
-                put_length_prefixed(body, n);
-            }
-        }
-        if body.len() == header_len {
+        let syntax = match v.codec {
+            VideoCodec::H264 => NalSyntax::H264,
+            VideoCodec::H265 => NalSyntax::H265,
+        };
+        if !unit.payload.iter().any(|n| syntax.kept(n)) {
             return;
         }
+        let cts = cts_ms(unit.pts, unit.dts, v.clock);
+        let tag = TagHeader::build(|out| match v.codec {
+            VideoCodec::H264 => put_avc_header(out, key, 1, cts),
+            VideoCodec::H265 => put_ex_header(out, key, PACKET_CODED_FRAMES, FOURCC_HEVC, cts),
+        });
         v.started = true;
         let ms = ticks_to_ms(unit.dts, v.clock);
         if v.sent.as_ref() != Some(&header) {
-            emit(true, ms, &header);
+            f(Planned::Header {
+                is_video: true,
+                timestamp_ms: ms,
+                body: &header,
+            });
             v.sent = Some(header);
         }
-        emit(true, ms, body);
+        f(Planned::Message(PlannedMessage {
+            is_video: true,
+            timestamp_ms: ms,
+            tag,
+            payload: PayloadRef::Nals(syntax),
+        }));
     }
 
-    /// Writes one audio unit (one message per access unit / packet).
-    fn push_audio(&mut self, unit: &Unit, emit: &mut impl FnMut(bool, i64, &[u8])) {
+    /// Plans one audio unit (one message per access unit / packet).
+    fn plan_audio(&mut self, unit: &Unit, f: &mut impl FnMut(Planned<'_>)) {
         let Some(a) = &mut self.audio else {
             return;
         };
+        let tag = TagHeader::build(|out| match a.codec {
+            AudioCodec::Aac { .. } => put_aac_header(out, false),
+            AudioCodec::Opus => put_ex_audio_header(out, false, FOURCC_OPUS),
+        });
         let mut dts = unit.dts;
-        for frame in &unit.payload {
+        for (i, frame) in unit.payload.iter().enumerate() {
             let duration = match a.codec {
                 AudioCodec::Aac { frame_length } => frame_length,
                 AudioCodec::Opus => opus::packet_duration(frame).unwrap_or(960),
@@ -423,17 +452,19 @@ impl FlvMuxer {
             if !frame.is_empty() {
                 let ms = ticks_to_ms(dts, a.clock);
                 if a.sent.as_ref() != Some(&a.header) {
-                    emit(false, ms, &a.header);
+                    f(Planned::Header {
+                        is_video: false,
+                        timestamp_ms: ms,
+                        body: &a.header,
+                    });
                     a.sent = Some(a.header.clone());
                 }
-                let body = &mut self.scratch;
-                body.clear();
-                match a.codec {
-                    AudioCodec::Aac { .. } => put_aac_header(body, false),
-                    AudioCodec::Opus => put_ex_audio_header(body, false, FOURCC_OPUS),
-                }
-                body.extend_from_slice(frame);
-                emit(false, ms, body);
+                f(Planned::Message(PlannedMessage {
+                    is_video: false,
+                    timestamp_ms: ms,
+                    tag,
+                    payload: PayloadRef::Frame(i),
+                }));
             }
             dts = dts.saturating_add(i64::from(duration));
         }

@@ -141,13 +141,13 @@ fn parse_ex_video(c: &mut Cursor<'_>, b0: u8) -> Result<Option<VideoTag>, FlvErr
 }
 
 /// Clamps a composition time to the SI24 range and writes it.
-fn put_i24(out: &mut Vec<u8>, v: i32) {
+fn put_i24(out: &mut impl BufMut, v: i32) {
     let v = v.clamp(-(1 << 23), (1 << 23) - 1) as u32;
-    out.extend_from_slice(&v.to_be_bytes()[1..]);
+    out.put_slice(&v.to_be_bytes()[1..]);
 }
 
 /// Writes a legacy H.264 video tag header: frame type and codec id 7, AVCPacketType, CTS.
-pub(crate) fn put_avc_header(out: &mut Vec<u8>, key: bool, packet_type: u8, cts: i32) {
+pub(crate) fn put_avc_header(out: &mut impl BufMut, key: bool, packet_type: u8, cts: i32) {
     let frame_type = if key { FRAME_KEY } else { FRAME_INTER };
     out.put_u8(frame_type << 4 | CODEC_ID_AVC);
     out.put_u8(packet_type);
@@ -157,7 +157,7 @@ pub(crate) fn put_avc_header(out: &mut Vec<u8>, key: bool, packet_type: u8, cts:
 /// Writes an Enhanced RTMP video tag header. Coded frames with a zero composition time use
 /// CodedFramesX (no CTS field); other coded frames carry the CTS when the codec has one.
 pub(crate) fn put_ex_header(
-    out: &mut Vec<u8>,
+    out: &mut impl BufMut,
     key: bool,
     packet_type: u8,
     fourcc: [u8; 4],
@@ -171,7 +171,7 @@ pub(crate) fn put_ex_header(
         packet_type
     };
     out.put_u8(0x80 | frame_type << 4 | packet_type);
-    out.extend_from_slice(&fourcc);
+    out.put_slice(&fourcc);
     if packet_type == PACKET_CODED_FRAMES {
         put_i24(out, cts);
     }

@@ -51,6 +51,12 @@ impl ChunkEncoder {
         Ok(())
     }
 
+    /// Forgets what was last sent on chunk stream `csid`: its next message gets a format 0
+    /// header. For a caller that wrote a message on that chunk stream by other means.
+    pub fn forget(&mut self, csid: u32) {
+        self.streams.remove(&csid);
+    }
+
     /// Appends one message, split into chunks, to `out`. Header choice: format 0 for the
     /// first message of a chunk stream, a new message stream or a timestamp going backwards;
     /// format 1 when length or type change; format 2 when only the delta changes; format 3

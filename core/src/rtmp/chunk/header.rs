@@ -2,6 +2,7 @@
 //! message header formats, with the extended timestamp field.
 
 use super::ChunkError;
+use bytes::BufMut;
 
 /// The largest chunk stream id (three-byte basic header).
 pub const MAX_CSID: u32 = 65599;
@@ -180,18 +181,20 @@ impl ChunkHeader {
 
     /// Appends the header to `out`. Fails on a chunk stream id outside 2..=65599 or a
     /// length that does not fit 24 bits.
-    pub fn write(&self, out: &mut Vec<u8>) -> Result<(), ChunkError> {
+    pub fn write(&self, out: &mut impl BufMut) -> Result<(), ChunkError> {
         let fmt = self.header.fmt() << 6;
         match self.csid {
-            2..=63 => out.push(fmt | self.csid as u8),
-            64..=319 => out.extend_from_slice(&[fmt, (self.csid - 64) as u8]),
+            2..=63 => out.put_u8(fmt | self.csid as u8),
+            64..=319 => out.put_slice(&[fmt, (self.csid - 64) as u8]),
             320..=MAX_CSID => {
                 let v = self.csid - 64;
-                out.extend_from_slice(&[fmt | 1, (v & 0xff) as u8, (v >> 8) as u8]);
+                out.put_slice(&[fmt | 1, (v & 0xff) as u8, (v >> 8) as u8]);
             }
             other => return Err(ChunkError::InvalidChunkStreamId(other)),
         }
-        let put24 = |out: &mut Vec<u8>, v: u32| out.extend_from_slice(&v.to_be_bytes()[1..]);
+        fn put24(out: &mut impl BufMut, v: u32) {
+            out.put_slice(&v.to_be_bytes()[1..]);
+        }
         let field = |v: u32| v.min(EXTENDED);
         let check_len = |len: u32| {
             if len > 0x00ff_ffff {
@@ -209,8 +212,8 @@ impl ChunkHeader {
             } => {
                 put24(out, field(timestamp));
                 put24(out, check_len(length)?);
-                out.push(type_id);
-                out.extend_from_slice(&stream_id.to_le_bytes());
+                out.put_u8(type_id);
+                out.put_slice(&stream_id.to_le_bytes());
                 (timestamp >= EXTENDED).then_some(timestamp)
             }
             MessageHeader::Type1 {
@@ -220,7 +223,7 @@ impl ChunkHeader {
             } => {
                 put24(out, field(delta));
                 put24(out, check_len(length)?);
-                out.push(type_id);
+                out.put_u8(type_id);
                 (delta >= EXTENDED).then_some(delta)
             }
             MessageHeader::Type2 { delta } => {
@@ -230,7 +233,7 @@ impl ChunkHeader {
             MessageHeader::Type3 { extended } => extended,
         };
         if let Some(e) = ext {
-            out.extend_from_slice(&e.to_be_bytes());
+            out.put_slice(&e.to_be_bytes());
         }
         Ok(())
     }

@@ -481,6 +481,29 @@ impl RtmpServerConnection {
         }
     }
 
+    /// For a playing connection: a media message to be written straight from `unit` (see
+    /// [`super::direct`]), on the chunk stream [`Self::write_media`] uses for `planned`'s kind,
+    /// whose next message through this connection then restarts with a format 0 header.
+    /// `None` when not playing or when the body does not fit a message.
+    pub fn direct_media(
+        &mut self,
+        planned: crate::flv::PlannedMessage,
+        unit: &crate::media::Unit,
+        timestamp_ms: u32,
+    ) -> Option<super::DirectMessage> {
+        let Role::Playing { stream_id, .. } = self.role else {
+            return None;
+        };
+        let csid = if planned.is_video {
+            CSID_VIDEO
+        } else {
+            CSID_AUDIO
+        };
+        self.encoder.forget(csid);
+        let chunk_size = self.encoder.chunk_size();
+        super::DirectMessage::new(planned, unit, timestamp_ms, csid, stream_id, chunk_size)
+    }
+
     /// Sends a protocol control message on chunk stream 2, message stream 0.
     pub(super) fn send_control(&mut self, c: ControlMessage) {
         let mut body = Vec::with_capacity(8);

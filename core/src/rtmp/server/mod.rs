@@ -27,11 +27,13 @@
 
 mod commands;
 mod conn;
+pub mod direct;
 mod play;
 mod publish;
 mod url;
 
 pub use conn::RtmpServerConnection;
+pub use direct::{DirectMessage, Gather, Segment};
 pub use play::{tracks_text, RtmpPlayer};
 pub(crate) use publish::meta_value;
 pub use publish::RtmpPublisher;
@@ -142,7 +144,11 @@ pub(crate) fn test_support_handshake() -> Vec<u8> {
 #[cfg(test)]
 pub(crate) mod capture_tests;
 #[cfg(test)]
+mod direct_tests;
+#[cfg(test)]
 mod misuse_tests;
+#[cfg(test)]
+mod play_direct_tests;
 #[cfg(test)]
 mod test_client;
 #[cfg(test)]

@@ -2,9 +2,11 @@
 //! connection, timestamps starting at 0. Both runtime adapters use it.
 
 use super::{MediaKind, RtmpServerConnection};
-use crate::flv::{FlvMuxer, MetaValue};
+use super::DirectMessage;
+use crate::flv::{FlvMuxer, MetaValue, Planned};
 use crate::media::{PathError, StreamDescription, Unit};
 use crate::rtmp::Amf0Value;
+use smallvec::SmallVec;
 
 /// "2 tracks (H264, MPEG-4 Audio)", as the log lines say it.
 pub fn tracks_text(desc: &StreamDescription) -> String {
@@ -100,5 +102,43 @@ impl RtmpPlayer {
                     conn.write_media(kind, (timestamp_ms - base) as u32, body);
                 }
             });
+    }
+
+    /// [`Self::write_unit`] for writers that send media straight from the ring: sequence
+    /// headers still go through `conn` (drain [`RtmpServerConnection::poll_transmit`] before
+    /// writing what comes next), the media messages are appended to `out`.
+    pub fn plan_unit(
+        &mut self,
+        conn: &mut RtmpServerConnection,
+        unit: &Unit,
+        out: &mut SmallVec<[DirectMessage; 2]>,
+    ) {
+        let base_ms = &mut self.base_ms;
+        self.muxer.plan_unit(unit, |p| {
+            let timestamp_ms = match &p {
+                Planned::Header { timestamp_ms, .. } => *timestamp_ms,
+                Planned::Message(m) => m.timestamp_ms,
+            };
+            let base = *base_ms.get_or_insert(timestamp_ms);
+            if timestamp_ms < base {
+                return;
+            }
+            let rel = (timestamp_ms - base) as u32;
+            match p {
+                Planned::Header { is_video, body, .. } => {
+                    let kind = if is_video {
+                        MediaKind::Video
+                    } else {
+                        MediaKind::Audio
+                    };
+                    conn.write_media(kind, rel, body);
+                }
+                Planned::Message(m) => {
+                    if let Some(d) = conn.direct_media(m, unit, rel) {
+                        out.push(d);
+                    }
+                }
+            }
+        });
     }
 }
