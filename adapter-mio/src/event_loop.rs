@@ -79,6 +79,8 @@ pub(crate) struct Loop {
     pub dirty: Vec<Id>,
     /// Readers to deliver to (newly playing).
     pub fresh_readers: Vec<Id>,
+    /// A fresh reader found out of the slab (being driven): delivered to when put back.
+    pub fresh_taken: Option<Id>,
     /// Connections to drive after the current event, with a reason to terminate them.
     pub kicked: Vec<(Id, Option<&'static str>)>,
     pub shutdown: Arc<AtomicBool>,
@@ -153,6 +155,7 @@ impl Loop {
             hls,
             dirty: Vec::with_capacity(64),
             fresh_readers: Vec::with_capacity(64),
+            fresh_taken: None,
             kicked: Vec::with_capacity(4096),
             shutdown,
             waker,
@@ -261,7 +264,12 @@ impl Loop {
                 continue;
             }
             if let Some(rid) = self.fresh_readers.pop() {
-                self.deliver_to(rid, now);
+                if self.conns.get_mut(rid).is_some() {
+                    self.deliver_to(rid, now);
+                } else {
+                    // Being driven right now (out of the slab): served by `finish`.
+                    self.fresh_taken = Some(rid);
+                }
                 continue;
             }
             if let Some((cid, reason)) = self.kicked.pop() {
@@ -447,6 +455,12 @@ impl Loop {
         if open {
             if c.flush(now).is_ok() {
                 self.conns.put_back(id, c);
+                if self.fresh_taken == Some(id) {
+                    // A reader that started playing while it was driven: its first items
+                    // (from the ring's last key frame) go out now, not at the next fan-out.
+                    self.fresh_taken = None;
+                    self.deliver_to(id, now);
+                }
                 return;
             }
             self.close_input(&mut c, "write error");
@@ -559,13 +573,23 @@ impl Loop {
         if c.lingering.is_some() {
             return;
         }
-        // What is queued goes first (an item the socket cut, answers), then the ring.
+        // What is queued goes first (an item the socket cut, answers), then the ring. A
+        // refill that queued output (copies, or an RTMP player's sequence header handed to the
+        // connection) may leave more in the ring once that output is out: refill again.
         if c.flush(now).is_err() {
             return self.kick(rid, Some("write error"));
         }
-        if Self::refill_with(&self.streams, self.rtsp.as_ref(), c).is_err() || c.flush(now).is_err()
-        {
-            self.kick(rid, Some("write error"));
+        for _ in 0..REFILLS_PER_WAKEUP {
+            if Self::refill_with(&self.streams, self.rtsp.as_ref(), c).is_err() {
+                return self.kick(rid, Some("write error"));
+            }
+            let queued = c.pending_out() != 0;
+            if c.flush(now).is_err() {
+                return self.kick(rid, Some("write error"));
+            }
+            if !queued || c.pending_out() != 0 {
+                break;
+            }
         }
     }
 
