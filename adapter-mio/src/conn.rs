@@ -18,6 +18,8 @@ pub(crate) const READ_CHUNK: usize = 16 * 1024;
 const MIN_READ: usize = 1024;
 /// Input arena chunks of a connection that has not received much yet.
 const MIN_ARENA_CHUNK: usize = 2 * 1024;
+/// Output buffer a reader keeps once its start-up burst is out.
+const IDLE_OUT: usize = 512;
 /// Input arena chunks of a connection that receives a stream.
 const ARENA_CHUNK: usize = 64 * 1024;
 
@@ -136,6 +138,24 @@ impl Conn {
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => Read1::Data,
             Err(e) => Read1::Failed(e),
+        }
+    }
+
+    /// The connection has become a reader: from now on it receives only small control
+    /// messages, so its input keeps one chunk and reads start small again.
+    pub fn became_reader(&mut self) {
+        self.inbuf.trim();
+        self.read_size = MIN_READ;
+    }
+
+    /// Once a new reader's start-up burst (answers, metadata, sequence headers) is out: gives
+    /// back the output buffers' memory beyond what control messages need.
+    pub fn shrink_idle_output(&mut self) {
+        if self.out.is_empty() {
+            self.out.shrink_to(IDLE_OUT);
+            if let Proto::Rtmp(r) = &mut self.proto {
+                r.core.shrink_transmit(IDLE_OUT);
+            }
         }
     }
 

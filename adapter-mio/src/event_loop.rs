@@ -43,7 +43,7 @@ const RTSP_OUT_CAPACITY: usize = 2048;
 const REFILLS_PER_WAKEUP: usize = 8;
 /// Preallocated output buffer of an RTMP connection: answers, control messages, metadata and
 /// sequence headers (players' media is written straight from the ring; see `rtmp_direct.rs`).
-const RTMP_OUT_CAPACITY: usize = 4096;
+const RTMP_OUT_CAPACITY: usize = 2048;
 /// How long a closed connection may linger to deliver its last bytes and see the peer close.
 const LINGER: Duration = Duration::from_secs(2);
 /// How often timers without their own deadline (UDP activity, idle muxers) are checked.
@@ -264,8 +264,12 @@ impl Loop {
                 continue;
             }
             if let Some(rid) = self.fresh_readers.pop() {
-                if self.conns.get_mut(rid).is_some() {
+                if let Some(c) = self.conns.get_mut(rid) {
+                    c.became_reader();
                     self.deliver_to(rid, now);
+                    if let Some(c) = self.conns.get_mut(rid) {
+                        c.shrink_idle_output();
+                    }
                 } else {
                     // Being driven right now (out of the slab): served by `finish`.
                     self.fresh_taken = Some(rid);
@@ -454,12 +458,18 @@ impl Loop {
     pub(crate) fn finish(&mut self, id: Id, mut c: Conn, open: bool, now: Instant) {
         if open {
             if c.flush(now).is_ok() {
+                if self.fresh_taken == Some(id) {
+                    c.became_reader();
+                }
                 self.conns.put_back(id, c);
                 if self.fresh_taken == Some(id) {
                     // A reader that started playing while it was driven: its first items
                     // (from the ring's last key frame) go out now, not at the next fan-out.
                     self.fresh_taken = None;
                     self.deliver_to(id, now);
+                    if let Some(c) = self.conns.get_mut(id) {
+                        c.shrink_idle_output();
+                    }
                 }
                 return;
             }

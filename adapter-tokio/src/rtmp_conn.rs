@@ -29,6 +29,8 @@ struct Publishing {
     stream: Option<Arc<SharedStream>>,
 }
 
+/// Output buffer a player keeps once its start-up burst is out.
+const IDLE_OUT: usize = 512;
 /// Units taken from the ring per read by a player (written with one `writev` when they fit).
 const UNITS_PER_READ: usize = 16;
 
@@ -39,6 +41,8 @@ struct Playing {
     player: RtmpPlayer,
     cursor: Cursor,
     seq_rx: watch::Receiver<u64>,
+    /// Whether the start-up burst is out and the output buffers were shrunk.
+    settled: bool,
 }
 
 struct Conn {
@@ -311,6 +315,7 @@ impl Conn {
             player,
             cursor,
             seq_rx,
+            settled: false,
         });
     }
 
@@ -335,6 +340,14 @@ impl Conn {
                 );
             }
             if self.batch.is_empty() {
+                if !p.settled {
+                    // The answers, metadata and first group of pictures are out: what goes
+                    // through these buffers from now on is a few control messages.
+                    p.settled = true;
+                    self.out = Vec::with_capacity(IDLE_OUT);
+                    self.core.shrink_transmit(IDLE_OUT);
+                    self.batch.shrink_to(UNITS_PER_READ);
+                }
                 return Ok(());
             }
             self.planned.clear();

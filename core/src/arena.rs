@@ -20,6 +20,9 @@ pub const MAX_SPARE_CHUNKS: usize = 256;
 const FEW_SPARE_CHUNKS: usize = 4;
 /// From this many chunks on, the arena grows by half again at once (see [`Arena::grow`]).
 const HEADROOM_FROM: u64 = 3;
+/// Only arenas of chunks this large (set with [`Arena::set_chunk`]: a connection receiving a
+/// stream) grow ahead; a connection that only answers keeps the chunks it needed.
+const HEADROOM_MIN_CHUNK: usize = 16 * 1024;
 
 /// A new chunk of `size` bytes, already in the shared form its views need: the bookkeeping
 /// `bytes` allocates on a buffer's first split is paid here, with the chunk, not later on
@@ -91,7 +94,7 @@ impl Arena {
     /// need is what makes a wobble after warm-up find a spare instead of allocating.
     fn grow(&mut self, need: usize) -> BytesMut {
         self.allocated += 1;
-        if self.allocated >= HEADROOM_FROM {
+        if self.allocated >= HEADROOM_FROM && self.chunk >= HEADROOM_MIN_CHUNK {
             for _ in 0..self.allocated / 2 {
                 if self.spares.len() >= MAX_SPARE_CHUNKS {
                     break;
@@ -148,6 +151,16 @@ impl Arena {
     /// Splits off the bytes written since the last split as a shared buffer.
     pub fn split(&mut self) -> Bytes {
         self.cur.split().freeze()
+    }
+
+    /// Drops the spare chunks, and the current one when nothing is being written into it: a
+    /// connection that has become a reader and will only receive small control messages
+    /// starts over with one small chunk.
+    pub fn trim(&mut self) {
+        self.spares = Vec::new();
+        if self.cur.is_empty() {
+            self.cur = BytesMut::new();
+        }
     }
 
     /// Chunks allocated since the arena was created.
@@ -227,11 +240,11 @@ mod tests {
     /// Chunks come one at a time at first, then by half again ahead of the need.
     #[test]
     fn growth_takes_steps_ahead_after_the_first_chunks() {
-        let mut a = Arena::new(1024);
+        let mut a = Arena::new(HEADROOM_MIN_CHUNK);
         let mut held = Vec::new();
         let mut seen = Vec::new();
         for _ in 0..12 {
-            a.extend(&[5; 1000]);
+            a.extend(&[5; HEADROOM_MIN_CHUNK - 24]);
             held.push(a.split());
             if seen.last() != Some(&a.chunks_allocated()) {
                 seen.push(a.chunks_allocated());
@@ -239,17 +252,29 @@ mod tests {
         }
         // 3rd chunk: +1 spare; 5th: +2; 8th: +4.
         assert_eq!(seen, vec![1, 2, 4, 7, 12]);
-        assert!(held.iter().all(|b| b.len() == 1000 && b.iter().all(|&x| x == 5)));
+        assert!(held
+            .iter()
+            .all(|b| b.len() == HEADROOM_MIN_CHUNK - 24 && b.iter().all(|&x| x == 5)));
+        // Small chunks (a connection that only answers) grow one at a time.
+        let mut small = Arena::new(1024);
+        let held: Vec<Bytes> = (0..5)
+            .map(|_| {
+                small.extend(&[1; 1000]);
+                small.split()
+            })
+            .collect();
+        assert_eq!(small.chunks_allocated(), 5);
+        assert_eq!(held.len(), 5);
     }
 
     /// A live set that wobbles up by a chunk after warm-up is served from the headroom.
     #[test]
     fn a_wobble_after_warm_up_finds_a_spare() {
-        let mut a = Arena::new(4096);
+        let mut a = Arena::new(HEADROOM_MIN_CHUNK);
         let mut window: VecDeque<Bytes> = VecDeque::new();
         let run = |a: &mut Arena, window: &mut VecDeque<Bytes>, keep: usize, n: usize| {
             for i in 0..n {
-                a.extend(&vec![i as u8; 1000]);
+                a.extend(&vec![i as u8; 4000]);
                 window.push_back(a.split());
                 while window.len() > keep {
                     window.pop_front();

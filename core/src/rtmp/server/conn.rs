@@ -101,7 +101,7 @@ impl RtmpServerConnection {
             handshake: ServerHandshake::new(random),
             decoder: ChunkDecoder::new(ChunkLimits::default()),
             encoder: ChunkEncoder::new(),
-            transmit: Vec::with_capacity(4096),
+            transmit: Vec::new(),
             events: VecDeque::with_capacity(8),
             closing: false,
             last_input: now,
@@ -321,6 +321,14 @@ impl RtmpServerConnection {
         }
         out.append(&mut self.transmit);
         true
+    }
+
+    /// Gives back the output buffer's memory beyond `keep` bytes when nothing is queued (a
+    /// player past its start-up burst sends only a few control messages through it).
+    pub fn shrink_transmit(&mut self, keep: usize) {
+        if self.transmit.is_empty() {
+            self.transmit.shrink_to(keep);
+        }
     }
 
     /// The next event for the adapter.
