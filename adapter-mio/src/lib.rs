@@ -45,11 +45,13 @@
 //!   keep references); sender reports are written into an arena.
 //! - RTSP readers over TCP are written from the ring with stack-built iovecs; an item the
 //!   socket cuts is kept as a reference (an `Arc` clone) until the rest goes out.
-//! - RTMP readers (and RTSP readers with UDP tracks) copy RTMP chunks built from FLV bodies
-//!   written into the player's reused scratch buffer (or interleaved frames) into their
-//!   preallocated output buffer (128 KiB of backlog, then the reader takes nothing more until
-//!   the socket drains; a reader that falls a whole ring behind resumes at the next key
-//!   frame).
+//! - RTMP players are written from the ring too: each unit's message is planned (tag header,
+//!   payload left in the unit) and gathered with its chunk headers into stack-built iovecs;
+//!   up to 16 planned messages (`Arc` clones of units) wait per player, and a message the
+//!   socket cuts is kept as a reference.
+//! - RTSP readers with UDP tracks copy interleaved frames or datagrams into their preallocated
+//!   output buffer (128 KiB of backlog, then the reader takes nothing more until the socket
+//!   drains; a reader that falls a whole ring behind resumes at the next key frame).
 //! - Input buffers start small (1 KiB reads, 2 KiB arena chunks: a reader's connection stays
 //!   a few pages) and grow once, to 16 KiB reads and 64 KiB chunks, for a connection whose
 //!   reads fill them (a publisher) — during warm-up.
