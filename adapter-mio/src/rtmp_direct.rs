@@ -18,7 +18,7 @@ use smallvec::SmallVec;
 use std::io::{self, IoSlice, Write};
 use std::sync::Arc;
 use weir_core::media::{StreamItem, Unit};
-use weir_core::rtmp::server::{DirectMessage, Gather, Segment};
+use weir_core::rtmp::server::{DirectMessage, Gather};
 
 /// Messages planned at a time (a player keeps at most this many, plus what one unit adds).
 pub(crate) const PLANNED_MESSAGES: usize = 16;
@@ -42,14 +42,7 @@ fn write_gathered<const S: usize, const N: usize>(
     sock: &mut TcpStream,
     g: &Gather<'_, S, N>,
 ) -> io::Result<usize> {
-    let iov: SmallVec<[IoSlice<'_>; SEGMENTS]> = g
-        .segments
-        .iter()
-        .map(|s| match *s {
-            Segment::Scratch { start, end } => IoSlice::new(&g.scratch[start..end]),
-            Segment::Data(d) => IoSlice::new(d),
-        })
-        .collect();
+    let iov: SmallVec<[IoSlice<'_>; SEGMENTS]> = g.slices().map(IoSlice::new).collect();
     loop {
         match sock.write_vectored(&iov) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),

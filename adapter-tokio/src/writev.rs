@@ -6,7 +6,7 @@ use std::io::{self, IoSlice};
 use std::sync::Arc;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 use weir_core::media::Unit;
-use weir_core::rtmp::server::{DirectMessage, Gather, Segment};
+use weir_core::rtmp::server::{DirectMessage, Gather};
 
 /// Writes every slice, retrying partial writes, with as few `writev` calls as possible.
 pub(crate) async fn write_all_vectored<W: AsyncWrite + Unpin>(
@@ -47,14 +47,8 @@ pub(crate) async fn write_rtmp_messages<W: AsyncWrite + Unpin>(
             }
             (i, sent) = (i + 1, 0);
         }
-        let mut slices: SmallVec<[IoSlice<'_>; RTMP_SEGMENTS]> = g
-            .segments
-            .iter()
-            .map(|s| match *s {
-                Segment::Scratch { start, end } => IoSlice::new(&g.scratch[start..end]),
-                Segment::Data(d) => IoSlice::new(d),
-            })
-            .collect();
+        let mut slices: SmallVec<[IoSlice<'_>; RTMP_SEGMENTS]> =
+            g.slices().map(IoSlice::new).collect();
         write_all_vectored(w, &mut slices).await?;
     }
     Ok(())

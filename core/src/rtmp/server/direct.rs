@@ -70,6 +70,14 @@ impl<'a, const S: usize, const N: usize> Gather<'a, S, N> {
         self.segments.len() + 3 <= N && self.used + SCRATCH_MARGIN <= S
     }
 
+    /// The pieces' bytes, in order (what a vectored write sends).
+    pub fn slices(&self) -> impl Iterator<Item = &[u8]> + use<'_, 'a, S, N> {
+        self.segments.iter().map(|s| match *s {
+            Segment::Scratch { start, end } => &self.scratch[start..end],
+            Segment::Data(d) => d,
+        })
+    }
+
     /// Bytes of the scratch buffer in use.
     pub fn scratch_used(&self) -> usize {
         self.used

@@ -2,7 +2,7 @@
 //! on a fresh chunk stream, whatever the chunk size, timestamp, payload, and however the
 //! writes are cut.
 
-use super::direct::{DirectMessage, Gather, Segment};
+use super::direct::{DirectMessage, Gather};
 use crate::flv::{NalSyntax, PayloadRef, PlannedMessage, TagHeader};
 use crate::media::Unit;
 use crate::rtmp::chunk::ChunkEncoder;
@@ -45,13 +45,7 @@ fn gathered<const N: usize>(d: &DirectMessage, unit: &Unit, cut: Option<usize>) 
         let mut g: Gather<'_, 256, N> = Gather::default();
         let added = d.gather(unit, sent, &mut g);
         assert!(added > 0, "a gather with room added nothing");
-        let mut bytes = Vec::new();
-        for s in &g.segments {
-            match *s {
-                Segment::Scratch { start, end } => bytes.extend_from_slice(&g.scratch[start..end]),
-                Segment::Data(d) => bytes.extend_from_slice(d),
-            }
-        }
+        let bytes: Vec<u8> = g.slices().flatten().copied().collect();
         assert_eq!(bytes.len(), added, "segments and the count agree");
         let take = cut.map_or(added, |c| c.clamp(1, added));
         out.extend_from_slice(&bytes[..take]);

@@ -4,7 +4,7 @@
 //! bodies, timestamps, types and message stream, and the sequence header of a resolution
 //! change in the same place.
 
-use super::direct::{DirectMessage, Gather, Segment};
+use super::direct::{DirectMessage, Gather};
 use super::test_client::Received;
 use super::tests::{s, Peer};
 use super::{RtmpEvent, RtmpPlayer};
@@ -88,13 +88,8 @@ fn direct_and_copied_players_receive_the_same_messages() {
             while sent < m.wire_len() {
                 let mut g: Gather<'_, 256, 8> = Gather::default();
                 let added = m.gather(u, sent, &mut g);
-                for seg in &g.segments {
-                    match *seg {
-                        Segment::Scratch { start, end } => {
-                            wire_b.extend_from_slice(&g.scratch[start..end])
-                        }
-                        Segment::Data(d) => wire_b.extend_from_slice(d),
-                    }
+                for piece in g.slices() {
+                    wire_b.extend_from_slice(piece);
                 }
                 sent += added;
             }
