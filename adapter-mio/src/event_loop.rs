@@ -638,7 +638,8 @@ impl Loop {
                     return Ok(());
                 };
                 if let (Some(stream), true) = (streams.get(sid), idle) {
-                    c.direct_blocked = r.deliver_direct(stream, &mut c.sock, &mut c.partial, out)?;
+                    c.direct_blocked =
+                        r.deliver_direct(stream, &mut c.sock, &mut c.partial, out)?;
                 }
             }
             Proto::Http(_) | Proto::Source(_) | Proto::Placeholder => {}

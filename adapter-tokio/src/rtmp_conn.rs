@@ -5,7 +5,9 @@
 use crate::hub::{lock, Hub};
 use crate::random_seed;
 use crate::stream::SharedStream;
+use crate::writev::write_rtmp_messages;
 use bytes::BytesMut;
+use smallvec::SmallVec;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
@@ -14,8 +16,6 @@ use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 use weir_core::flv::FlvOutput;
-use crate::writev::write_rtmp_messages;
-use smallvec::SmallVec;
 use weir_core::media::{Cursor, PathError, StreamDescription, StreamItem, Unit};
 use weir_core::rtmp::server::{tracks_text, DirectMessage, RtmpPlayer, RtmpPublisher};
 use weir_core::rtmp::{MediaKind, RtmpEvent, RtmpServerConfig, RtmpServerConnection};
@@ -363,7 +363,8 @@ impl Conn {
                     wr.write_all(&self.out).await?;
                     self.out.clear();
                 }
-                self.planned.extend(msgs.into_iter().map(|m| (u.clone(), m)));
+                self.planned
+                    .extend(msgs.into_iter().map(|m| (u.clone(), m)));
             }
             write_rtmp_messages(wr, &self.planned).await?;
             self.planned.clear();

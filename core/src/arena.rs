@@ -284,7 +284,11 @@ mod tests {
         run(&mut a, &mut window, 40, 2_000);
         let warm = a.chunks_allocated();
         run(&mut a, &mut window, 44, 2_000);
-        assert_eq!(a.chunks_allocated(), warm, "a wobble of four buffers allocated");
+        assert_eq!(
+            a.chunks_allocated(),
+            warm,
+            "a wobble of four buffers allocated"
+        );
     }
 
     #[test]

@@ -312,4 +312,3 @@ pub fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
         std::thread::sleep(Duration::from_millis(500));
     }
 }
-

@@ -90,11 +90,7 @@ pub(crate) fn put_aac_header(out: &mut impl BufMut, sequence_header: bool) {
 }
 
 /// Writes an Enhanced RTMP audio header for `fourcc` (sequence start or coded frames).
-pub(crate) fn put_ex_audio_header(
-    out: &mut impl BufMut,
-    sequence_start: bool,
-    fourcc: [u8; 4],
-) {
+pub(crate) fn put_ex_audio_header(out: &mut impl BufMut, sequence_start: bool, fourcc: [u8; 4]) {
     let packet_type = if sequence_start {
         PACKET_SEQUENCE_START
     } else {

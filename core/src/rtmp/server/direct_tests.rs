@@ -56,7 +56,12 @@ fn gathered<const N: usize>(d: &DirectMessage, unit: &Unit, cut: Option<usize>) 
 
 #[test]
 fn a_key_frame_over_several_chunks_matches_the_encoder() {
-    let unit = nal_unit(&[vec![0x09, 0xf0], vec![0x67; 30], vec![0x68; 4], vec![0x65; 10_000]]);
+    let unit = nal_unit(&[
+        vec![0x09, 0xf0],
+        vec![0x67; 30],
+        vec![0x68; 4],
+        vec![0x65; 10_000],
+    ]);
     let m = PlannedMessage {
         is_video: true,
         timestamp_ms: 40,

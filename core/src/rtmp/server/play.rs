@@ -1,8 +1,8 @@
 //! The reader side of an RTMP play session: a stream's units as FLV messages on the
 //! connection, timestamps starting at 0. Both runtime adapters use it.
 
-use super::{MediaKind, RtmpServerConnection};
 use super::DirectMessage;
+use super::{MediaKind, RtmpServerConnection};
 use crate::flv::{FlvMuxer, MetaValue, Planned};
 use crate::media::{PathError, StreamDescription, Unit};
 use crate::rtmp::Amf0Value;

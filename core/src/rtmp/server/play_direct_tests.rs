@@ -42,13 +42,25 @@ fn playing(desc: &StreamDescription) -> (Peer, RtmpPlayer, Vec<u8>) {
 fn units(video: usize, audio: usize) -> Vec<Unit> {
     let (_, _, mut aus) = four_pics();
     aus.extend(access_units(&media("blackframe.264"), false));
-    let mut out = vec![unit(audio, 0, 0, true, vec![Bytes::from_static(&[0x21; 20]); 2])];
+    let mut out = vec![unit(
+        audio,
+        0,
+        0,
+        true,
+        vec![Bytes::from_static(&[0x21; 20]); 2],
+    )];
     for (i, au) in aus.into_iter().enumerate() {
         let dts = 3000 * i as i64 + 900;
         let key = au.iter().any(|n| n[0] & 0x1f == 5);
         out.push(unit(video, dts + 3000 * (i as i64 % 2), dts, key, au));
         let aac = vec![Bytes::from(vec![i as u8; 100 + i]); 1 + i % 2];
-        out.push(unit(audio, (i as i64 + 1) * 1024 * 2, (i as i64 + 1) * 1024 * 2, true, aac));
+        out.push(unit(
+            audio,
+            (i as i64 + 1) * 1024 * 2,
+            (i as i64 + 1) * 1024 * 2,
+            true,
+            aac,
+        ));
     }
     out
 }
@@ -95,7 +107,10 @@ fn direct_and_copied_players_receive_the_same_messages() {
             }
         }
     }
-    assert_eq!(headers_between, 1, "the resolution change's sequence header");
+    assert_eq!(
+        headers_between, 1,
+        "the resolution change's sequence header"
+    );
 
     let got_a = media_messages(a.client.receive(&wire_a));
     let got_b = media_messages(b.client.receive(&wire_b));
