@@ -264,12 +264,8 @@ impl Loop {
                 continue;
             }
             if let Some(rid) = self.fresh_readers.pop() {
-                if let Some(c) = self.conns.get_mut(rid) {
-                    c.became_reader();
-                    self.deliver_to(rid, now);
-                    if let Some(c) = self.conns.get_mut(rid) {
-                        c.shrink_idle_output();
-                    }
+                if self.conns.get_mut(rid).is_some() {
+                    self.start_reader(rid, now);
                 } else {
                     // Being driven right now (out of the slab): served by `finish`.
                     self.fresh_taken = Some(rid);
@@ -458,18 +454,12 @@ impl Loop {
     pub(crate) fn finish(&mut self, id: Id, mut c: Conn, open: bool, now: Instant) {
         if open {
             if c.flush(now).is_ok() {
-                if self.fresh_taken == Some(id) {
-                    c.became_reader();
-                }
                 self.conns.put_back(id, c);
                 if self.fresh_taken == Some(id) {
                     // A reader that started playing while it was driven: its first items
                     // (from the ring's last key frame) go out now, not at the next fan-out.
                     self.fresh_taken = None;
-                    self.deliver_to(id, now);
-                    if let Some(c) = self.conns.get_mut(id) {
-                        c.shrink_idle_output();
-                    }
+                    self.start_reader(id, now);
                 }
                 return;
             }
@@ -573,6 +563,18 @@ impl Loop {
             }
         }
         self.feed_muxer(sid, now);
+    }
+
+    /// A connection that has just become a reader: trims its input, sends its start-up burst
+    /// and what the ring holds for it, then shrinks its output buffers.
+    fn start_reader(&mut self, rid: Id, now: Instant) {
+        if let Some(c) = self.conns.get_mut(rid) {
+            c.became_reader();
+        }
+        self.deliver_to(rid, now);
+        if let Some(c) = self.conns.get_mut(rid) {
+            c.shrink_idle_output();
+        }
     }
 
     /// Copies what reader `rid` has not received into its buffer and writes it.

@@ -28,6 +28,8 @@ pub struct DirectMessage {
     stream_id: u32,
     chunk_size: usize,
     body_len: u32,
+    /// The bytes on the wire, chunk headers included (computed once).
+    wire_len: usize,
 }
 
 /// One piece of a gathered write: bytes of the writer's scratch buffer, or bytes of a unit.
@@ -128,7 +130,7 @@ impl DirectMessage {
             .ok()
             .filter(|&l| l <= 0x00ff_ffff)?;
         let type_id = if planned.is_video { 9 } else { 8 };
-        Some(DirectMessage {
+        let mut m = DirectMessage {
             planned,
             timestamp,
             csid: csid.clamp(2, 63),
@@ -136,7 +138,14 @@ impl DirectMessage {
             stream_id,
             chunk_size: chunk_size.max(1) as usize,
             body_len,
-        })
+            wire_len: 0,
+        };
+        let body = body_len as usize;
+        let chunks = body.div_ceil(m.chunk_size).max(1);
+        let first = m.chunk_header(0).1;
+        let cont = m.chunk_header(m.chunk_size).1;
+        m.wire_len = first + body + (chunks - 1) * cont;
+        Some(m)
     }
 
     /// The chunk header before content byte `at` (a multiple of the chunk size).
@@ -167,11 +176,7 @@ impl DirectMessage {
 
     /// The number of bytes the message takes on the wire, chunk headers included.
     pub fn wire_len(&self) -> usize {
-        let body = self.body_len as usize;
-        let chunks = body.div_ceil(self.chunk_size).max(1);
-        let first = self.chunk_header(0).1;
-        let cont = self.chunk_header(self.chunk_size).1;
-        first + body + (chunks - 1) * cont
+        self.wire_len
     }
 
     /// Adds the message's wire bytes from `skip` on to `g`, as far as `g` has room; returns the
