@@ -216,7 +216,8 @@ impl Server {
                     Ok((sock, peer)) => {
                         let _ = sock.set_nodelay(true);
                         let rtsp_hub = rtsp.as_ref().map(|r| r.hub.clone()).expect("accepted on it");
-                        conns.spawn(rtsp_conn::run(hub.clone(), rtsp_hub, sock, peer));
+                        let f = rtsp_conn::run(hub.clone(), rtsp_hub, sock, peer);
+                        conns.spawn(f);
                     }
                     Err(e) => accept_failed("RTSP", e).await,
                 },
@@ -224,7 +225,8 @@ impl Server {
                     Ok((sock, peer)) => {
                         let _ = sock.set_nodelay(true);
                         let cfg = rtmp.as_ref().map(|r| r.cfg.clone()).expect("accepted on it");
-                        conns.spawn(rtmp_conn::run(hub.clone(), cfg, sock, peer));
+                        let f = rtmp_conn::run(hub.clone(), cfg, sock, peer);
+                        conns.spawn(f);
                     }
                     Err(e) => accept_failed("RTMP", e).await,
                 },
@@ -232,7 +234,8 @@ impl Server {
                     Ok((sock, peer)) => {
                         let _ = sock.set_nodelay(true);
                         let hls_hub = hls.as_ref().map(|h| h.hub.clone()).expect("accepted on it");
-                        conns.spawn(hls::run(hub.clone(), hls_hub, sock, peer));
+                        let f = hls::run(hub.clone(), hls_hub, sock, peer);
+                        conns.spawn(f);
                     }
                     Err(e) => accept_failed("HLS", e).await,
                 },

@@ -31,6 +31,8 @@ struct Publishing {
 
 /// Output buffer a player keeps once its start-up burst is out.
 const IDLE_OUT: usize = 512;
+/// Input buffer a player keeps once its start-up burst is out.
+const IDLE_IN: usize = 256;
 /// Units taken from the ring per read by a player (written with one `writev` when they fit).
 const UNITS_PER_READ: usize = 16;
 
@@ -88,19 +90,23 @@ pub(crate) async fn run(
     let mut inbuf = BytesMut::with_capacity(crate::rtsp_conn::MIN_INPUT);
     // Whether a read filled the buffer: the connection receives a stream.
     let mut big = false;
+    // Whether the input buffer was made small for a player.
+    let mut small_in = false;
     loop {
         if !c.drive(&mut inbuf, &mut wr).await {
             break;
         }
         let deadline = c.core.poll_timeout();
         let seq_rx = c.playing.as_mut().map(|p| &mut p.seq_rx);
+        let spare = inbuf.capacity() - inbuf.len();
         tokio::select! {
             r = rd.read_buf(&mut inbuf) => match r {
                 Ok(0) => c.core.handle_close("the client closed the connection"),
-                Ok(_) => {
-                    big |= inbuf.len() == inbuf.capacity();
+                Ok(n) => {
+                    big |= crate::rtsp_conn::filled_buffer(n, spare);
                     c.core.handle_input(Instant::now(), &mut inbuf);
-                    crate::rtsp_conn::make_room(&mut inbuf, big);
+                    let want = if small_in { IDLE_IN } else { crate::rtsp_conn::input_size(big) };
+                    crate::rtsp_conn::make_room(&mut inbuf, want);
                 }
                 Err(e) => c.core.handle_close(&e.to_string()),
             },
@@ -119,6 +125,11 @@ pub(crate) async fn run(
                 c.core.terminate(why);
             }
             _ = shutdown.changed() => c.core.terminate("server is shutting down"),
+        }
+        if !small_in && inbuf.is_empty() && c.playing.as_ref().is_some_and(|p| p.settled) {
+            // A playing client sends only acknowledgements from now on.
+            inbuf = BytesMut::with_capacity(IDLE_IN);
+            small_in = true;
         }
     }
     c.release();
@@ -347,6 +358,7 @@ impl Conn {
                     self.out = Vec::with_capacity(IDLE_OUT);
                     self.core.shrink_transmit(IDLE_OUT);
                     self.batch.shrink_to(UNITS_PER_READ);
+                    self.planned.shrink_to(4);
                 }
                 return Ok(());
             }
@@ -358,7 +370,7 @@ impl Conn {
                 let mut msgs: SmallVec<[DirectMessage; 2]> = SmallVec::new();
                 p.player.plan_unit(&mut self.core, u, &mut msgs);
                 if self.core.poll_transmit(&mut self.out) {
-                    write_rtmp_messages(wr, &self.planned).await?;
+                    write_rtmp_messages(&*wr, &self.planned).await?;
                     self.planned.clear();
                     wr.write_all(&self.out).await?;
                     self.out.clear();
@@ -366,7 +378,7 @@ impl Conn {
                 self.planned
                     .extend(msgs.into_iter().map(|m| (u.clone(), m)));
             }
-            write_rtmp_messages(wr, &self.planned).await?;
+            write_rtmp_messages(&*wr, &self.planned).await?;
             self.planned.clear();
         }
     }

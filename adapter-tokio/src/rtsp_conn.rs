@@ -64,10 +64,25 @@ pub(crate) const MIN_INPUT: usize = 2048;
 /// The input buffer of a connection that receives a stream.
 const MAX_INPUT: usize = 64 * 1024;
 
-/// Makes room for the next read: a small buffer for connections that only answer, a large
-/// one for a connection that receives a stream (`big`: a read once filled the buffer).
-pub(crate) fn make_room(inbuf: &mut BytesMut, big: bool) {
-    let want = if big { MAX_INPUT } else { MIN_INPUT };
+/// Whether a read of `n` bytes into `spare` free bytes shows a connection that receives a
+/// stream: it filled at least half a small buffer. (A read that only filled the tail left
+/// after a handshake does not count: RTMP players once all got the large buffer that way.)
+pub(crate) fn filled_buffer(n: usize, spare: usize) -> bool {
+    n == spare && spare >= MIN_INPUT / 2
+}
+
+/// The input buffer a connection wants: small for connections that only answer, large for a
+/// connection that receives a stream (`big`: see [`filled_buffer`]).
+pub(crate) fn input_size(big: bool) -> usize {
+    if big {
+        MAX_INPUT
+    } else {
+        MIN_INPUT
+    }
+}
+
+/// Makes room for the next read in a buffer of about `want` bytes.
+pub(crate) fn make_room(inbuf: &mut BytesMut, want: usize) {
     if inbuf.capacity() - inbuf.len() < want / 16 {
         inbuf.reserve(want);
     }
@@ -104,13 +119,14 @@ pub(crate) async fn run(hub: Arc<Hub>, rtsp: Arc<RtspHub>, sock: TcpStream, peer
         }
         let deadline = c.core.poll_timeout();
         let playing = c.reading.as_mut().and_then(|r| r.playing.as_mut());
+        let spare = inbuf.capacity() - inbuf.len();
         tokio::select! {
             r = rd.read_buf(&mut inbuf) => match r {
                 Ok(0) => c.core.handle_close("the client closed the connection"),
-                Ok(_) => {
-                    big |= inbuf.len() == inbuf.capacity();
+                Ok(n) => {
+                    big |= filled_buffer(n, spare);
                     c.core.handle_input(Instant::now(), &mut inbuf);
-                    make_room(&mut inbuf, big);
+                    make_room(&mut inbuf, input_size(big));
                 }
                 Err(e) => c.core.handle_close(&e.to_string()),
             },

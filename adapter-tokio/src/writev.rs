@@ -5,6 +5,7 @@ use smallvec::SmallVec;
 use std::io::{self, IoSlice};
 use std::sync::Arc;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
+use tokio::net::tcp::OwnedWriteHalf;
 use weir_core::media::Unit;
 use weir_core::rtmp::server::{DirectMessage, Gather};
 
@@ -32,24 +33,55 @@ const RTMP_SEGMENTS: usize = 32;
 
 /// Writes RTMP media messages straight from their units (the core's [`DirectMessage`]: chunk
 /// headers built on the stack, NAL units borrowed), as many per `writev` as fit a gather.
-pub(crate) async fn write_rtmp_messages<W: AsyncWrite + Unpin>(
-    w: &mut W,
+///
+/// The gather is built and written without awaiting (`try_write_vectored`), so its buffers
+/// live on the stack and not in the connection task's future: an idle player's task stays
+/// small. When the socket is full, only the position (message, byte) is kept across the wait.
+pub(crate) async fn write_rtmp_messages(
+    w: &OwnedWriteHalf,
     msgs: &[(Arc<Unit>, DirectMessage)],
 ) -> io::Result<()> {
-    let (mut i, mut sent) = (0, 0);
-    while i < msgs.len() {
-        let mut g: Gather<'_, RTMP_SCRATCH, RTMP_SEGMENTS> = Gather::default();
-        while i < msgs.len() && g.has_room() {
-            let (unit, msg) = &msgs[i];
-            sent += msg.gather(unit, sent, &mut g);
-            if sent < msg.wire_len() {
-                break; // the gather is full: the rest of this message goes next round
-            }
-            (i, sent) = (i + 1, 0);
+    let mut at = (0, 0);
+    while at.0 < msgs.len() {
+        match write_rtmp_gather(w, msgs, &mut at) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => w.writable().await?,
+            Err(e) => return Err(e),
         }
-        let mut slices: SmallVec<[IoSlice<'_>; RTMP_SEGMENTS]> =
-            g.slices().map(IoSlice::new).collect();
-        write_all_vectored(w, &mut slices).await?;
+    }
+    Ok(())
+}
+
+/// One `writev` of the messages from `at` (message index, bytes of it already sent); moves
+/// `at` past what the socket took.
+fn write_rtmp_gather(
+    w: &OwnedWriteHalf,
+    msgs: &[(Arc<Unit>, DirectMessage)],
+    at: &mut (usize, usize),
+) -> io::Result<()> {
+    let mut g: Gather<'_, RTMP_SCRATCH, RTMP_SEGMENTS> = Gather::default();
+    let (mut i, mut sent) = *at;
+    while i < msgs.len() && g.has_room() {
+        let (unit, msg) = &msgs[i];
+        sent += msg.gather(unit, sent, &mut g);
+        if sent < msg.wire_len() {
+            break; // the gather is full: the rest of this message goes next round
+        }
+        (i, sent) = (i + 1, 0);
+    }
+    let slices: SmallVec<[IoSlice<'_>; RTMP_SEGMENTS]> = g.slices().map(IoSlice::new).collect();
+    let mut n = w.try_write_vectored(&slices)?;
+    if n == 0 {
+        return Err(io::ErrorKind::WriteZero.into());
+    }
+    while n > 0 {
+        let left = msgs[at.0].1.wire_len() - at.1;
+        if n < left {
+            at.1 += n;
+            break;
+        }
+        n -= left;
+        *at = (at.0 + 1, 0);
     }
     Ok(())
 }
