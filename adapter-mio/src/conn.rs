@@ -248,6 +248,9 @@ impl Conn {
                 self.chunk_pos = 0;
             }
         }
+        if self.chunks.capacity() > 8 {
+            self.chunks = VecDeque::new(); // all out: keep no room for a segment's chunks
+        }
         Ok(())
     }
 

@@ -318,7 +318,8 @@ impl Loop {
                 },
             };
             let (out_capacity, conn_type) = match proto {
-                Proto::Http(_) => (4096, "hlsConn"),
+                // HTTP answers go out as shared chunks (`Conn::chunks`), never through `out`.
+                Proto::Http(_) => (0, "hlsConn"),
                 Proto::Rtmp(_) => (RTMP_OUT_CAPACITY, "rtmpConn"),
                 _ => (RTSP_OUT_CAPACITY, "rtspConn"),
             };

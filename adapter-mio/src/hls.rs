@@ -118,6 +118,9 @@ impl Loop {
             if h.core.poll_transmit(&mut h.scratch) {
                 progressed = true;
                 c.chunks.extend(h.scratch.drain(..));
+                if h.scratch.capacity() > 8 {
+                    h.scratch = Vec::new(); // a segment's many chunks leave no room behind
+                }
             }
             if open && h.core.wants_input() && c.inbuf.pending() > 0 {
                 let before = c.inbuf.pending();

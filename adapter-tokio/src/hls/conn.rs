@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Instant;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 use weir_core::hls::{route_request, HlsRoute};
 use weir_core::http::{HttpEvent, HttpServerConnection, Request, RequestId, Response};
 use weir_core::media::PathError;
@@ -22,10 +22,11 @@ pub(crate) async fn run(hub: Arc<Hub>, hls: Arc<HlsHub>, sock: TcpStream, peer: 
     let prefix = format!("[HLS] [conn {peer}]");
     let mut conn = HttpServerConnection::new(hls.http.clone(), peer, Instant::now(), prefix);
     let (mut rd, mut wr) = sock.into_split();
-    let (tx, mut rx) = mpsc::unbounded_channel::<(RequestId, Response)>();
+    let (tx, mut rx) = super::mailbox::mailbox::<(RequestId, Response)>();
     // Requests held by a muxer: removed when answered, forgotten when the connection ends.
     let mut held: Vec<(RequestId, Arc<PathMuxer>, u64)> = Vec::new();
-    let mut inbuf = BytesMut::with_capacity(16 * 1024);
+    // Request heads are small: the buffer grows (up to the head limit) only for a large one.
+    let mut inbuf = BytesMut::with_capacity(crate::rtsp_conn::MIN_INPUT);
     let mut out: Vec<Bytes> = Vec::new();
     let mut shutdown = hub.shutdown_signal();
     'conn: loop {
@@ -69,10 +70,13 @@ pub(crate) async fn run(hub: Arc<Hub>, hls: Arc<HlsHub>, sock: TcpStream, peer: 
         tokio::select! {
             r = rd.read_buf(&mut inbuf), if conn.wants_input() => match r {
                 Ok(0) => conn.handle_close("the client closed the connection"),
-                Ok(_) => conn.handle_input(Instant::now(), &mut inbuf),
+                Ok(_) => {
+                    conn.handle_input(Instant::now(), &mut inbuf);
+                    crate::rtsp_conn::make_room(&mut inbuf, crate::rtsp_conn::MIN_INPUT);
+                }
                 Err(e) => conn.handle_close(&e.to_string()),
             },
-            Some((id, resp)) = rx.recv() => {
+            (id, resp) = rx.recv() => {
                 held.retain(|(r, _, _)| *r != id);
                 conn.respond(id, resp);
             }
@@ -112,6 +116,10 @@ async fn flush_chunks(
         )
     };
     out.clear();
+    if out.capacity() > 8 {
+        // A segment is many chunks: a client between requests keeps no room for them.
+        *out = Vec::new();
+    }
     ok
 }
 
@@ -163,7 +171,7 @@ fn route(
     hub: &Arc<Hub>,
     hls: &Arc<HlsHub>,
     req: &Request,
-    tx: &mpsc::UnboundedSender<(RequestId, Response)>,
+    tx: &super::mailbox::Sender<(RequestId, Response)>,
     held: &mut Vec<(RequestId, Arc<PathMuxer>, u64)>,
 ) -> Option<Response> {
     let (path, file) = match route_request(req) {

@@ -4,9 +4,10 @@
 //!
 //! A request the muxer cannot answer yet (an LL-HLS blocking reload, a playlist before the
 //! first segment) is *held*: the muxer remembers its token; the path's task answers it through
-//! the connection's channel as soon as the unit that completes it has been pushed.
+//! the connection's mailbox as soon as the unit that completes it has been pushed.
 
 mod conn;
+mod mailbox;
 mod muxer;
 
 pub(crate) use conn::run;

@@ -8,14 +8,14 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::Notify;
 use weir_core::hls::{HlsAnswer, HlsMuxer};
 use weir_core::http::{RequestId, Response};
 use weir_core::media::{PathError, StreamItem};
 use weir_core::settings::HlsSettings;
 
-/// Where the answer to a held request goes: the connection's channel and its request id.
-pub(crate) type Waiter = (mpsc::UnboundedSender<(RequestId, Response)>, RequestId);
+/// Where the answer to a held request goes: the connection's mailbox and its request id.
+pub(crate) type Waiter = (super::mailbox::Sender<(RequestId, Response)>, RequestId);
 
 /// The HLS server's shared state.
 pub(crate) struct HlsHub {
@@ -164,7 +164,7 @@ impl Inner {
     fn release(&mut self) {
         while let Some((token, r)) = self.muxer.poll_released() {
             if let Some((tx, id)) = self.waiters.remove(&token) {
-                let _ = tx.send((id, to_response(r)));
+                tx.send((id, to_response(r)));
             }
         }
     }
@@ -222,7 +222,7 @@ async fn run_muxer(hub: Arc<Hub>, hls: Arc<HlsHub>, m: Arc<PathMuxer>) {
     {
         let mut inner = lock(&m.inner);
         for (_, (tx, id)) in inner.waiters.drain() {
-            let _ = tx.send((id, Response::text(404, "stream closed")));
+            tx.send((id, Response::text(404, "stream closed")));
         }
     }
     lock(&hub.paths).remove_reader(&m.path);

@@ -77,6 +77,9 @@ struct Slot {
     ready: Option<Vec<Bytes>>,
 }
 
+/// Chunks of room the transmit queue keeps between responses.
+const IDLE_TRANSMIT: usize = 8;
+
 /// What scanning the buffer for a request head found.
 enum Scan {
     Incomplete,
@@ -432,6 +435,10 @@ impl HttpServerConnection {
             return false;
         }
         out.append(&mut self.transmit);
+        if self.transmit.capacity() > IDLE_TRANSMIT {
+            // A segment is many chunks: an idle connection keeps no room for them.
+            self.transmit = Vec::new();
+        }
         true
     }
 
