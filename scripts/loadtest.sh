@@ -289,11 +289,19 @@ EOF
         port=41935
         ;;
     xiu)
-        # The command line form (its configuration file's fields change between versions).
-        # HLS only when measured: xiu 0.14's HLS remuxer panics on this stream (see the log).
-        local hls=()
-        [ "$2" = hls ] && hls=(-s 58080)
-        (cd "$run" && exec "$xiu_bin" -r 51935 -t 58554 "${hls[@]}" -l warn) >>"$log" 2>&1 &
+        # A configuration file (TOML, xiu 0.14's fields). HLS only when measured; its section
+        # carries an S3 table that is switched off: without one, xiu 0.14's HLS remuxer
+        # (crate hls 0.5.6, M3u8::new) unwraps a missing S3 prefix and panics.
+        {
+            printf '[rtmp]\nenabled = true\nport = 51935\n\n'
+            printf '[rtsp]\nenabled = true\nport = 58554\nrelay_enabled = false\n\n'
+            if [ "$2" = hls ]; then
+                printf '[hls]\nenabled = true\nport = 58080\nneed_record = false\n\n'
+                printf '[hls.s3]\nenabled = false\nbucket = "none"\nregion = "none"\n\n'
+            fi
+            printf '[authsecret]\nkey = ""\npassword = ""\n\n[log]\nlevel = "warn"\n'
+        } >"$run/xiu.toml"
+        (cd "$run" && exec "$xiu_bin" -c "$run/xiu.toml") >>"$log" 2>&1 &
         port=51935
         ;;
     esac
