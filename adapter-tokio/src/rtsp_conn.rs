@@ -3,7 +3,6 @@
 
 use crate::hub::{lock, Activity, Hub, RtspHub, UdpRoute};
 use crate::stream::SharedStream;
-use crate::writev::write_all_vectored;
 use crate::{random_seed, READ_BATCH};
 use bytes::BytesMut;
 use smallvec::SmallVec;
@@ -450,6 +449,7 @@ impl Conn {
             }
             // TCP: one vectored write for the whole batch.
             self.headers.clear();
+            let mut total = 0;
             for item in &self.batch {
                 match item {
                     StreamItem::Unit(u) => {
@@ -457,6 +457,7 @@ impl Conn {
                             for pk in &u.rtp {
                                 self.headers
                                     .push(interleaved_header(rtp_channel, pk.raw.len() as u16));
+                                total += 4 + pk.raw.len();
                             }
                         }
                     }
@@ -464,38 +465,28 @@ impl Conn {
                         if let ReaderRoute::Tcp { rtcp_channel, .. } = p.routes.get(*track) {
                             self.headers
                                 .push(interleaved_header(rtcp_channel, packet.len() as u16));
+                            total += 4 + packet.len();
                         }
                     }
                 }
             }
-            if !self.headers.is_empty() {
-                // On the task's stack (its future) for ordinary batches: no allocation per write.
-                let mut slices: SmallVec<[IoSlice<'_>; 64]> = SmallVec::new();
-                let mut h = self.headers.iter();
-                for item in &self.batch {
-                    match item {
-                        StreamItem::Unit(u) => {
-                            if let ReaderRoute::Tcp { .. } = p.routes.get(u.track) {
-                                for pk in &u.rtp {
-                                    if let Some(hd) = h.next() {
-                                        slices.push(IoSlice::new(hd));
-                                        slices.push(IoSlice::new(&pk.raw));
-                                    }
-                                }
+            if total > 0 {
+                let (batch, headers, routes) = (&self.batch, &self.headers, &p.routes);
+                let write = async {
+                    let mut done = 0;
+                    while done < total {
+                        match write_tcp_batch(wr, batch, routes, headers, done) {
+                            Ok(n) => done += n,
+                            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                                wr.writable().await?
                             }
-                        }
-                        StreamItem::Rtcp { track, packet } => {
-                            if let ReaderRoute::Tcp { .. } = p.routes.get(*track) {
-                                if let Some(hd) = h.next() {
-                                    slices.push(IoSlice::new(hd));
-                                    slices.push(IoSlice::new(packet));
-                                }
-                            }
+                            Err(e) => return Err(e),
                         }
                     }
-                }
+                    Ok(())
+                };
                 let timeout = self.hub.settings.write_timeout;
-                match tokio::time::timeout(timeout, write_all_vectored(wr, &mut slices)).await {
+                match tokio::time::timeout(timeout, write).await {
                     Ok(r) => r?,
                     Err(_) => return Err(std::io::ErrorKind::TimedOut.into()),
                 }
@@ -555,5 +546,77 @@ impl Conn {
         if let Some(r) = self.reading.take() {
             lock(&self.hub.paths).remove_reader(&r.stream.path);
         }
+    }
+}
+
+/// One `writev` of a batch's interleaved frames (`headers` in frame order), from byte `skip`
+/// on, without awaiting: the slice list lives on the stack, not in the connection task's
+/// future. Returns how many bytes the socket took.
+fn write_tcp_batch(
+    wr: &OwnedWriteHalf,
+    batch: &[StreamItem],
+    routes: &ReaderRoutes,
+    headers: &[[u8; 4]],
+    skip: usize,
+) -> std::io::Result<usize> {
+    let mut slices: SmallVec<[IoSlice<'_>; 64]> = SmallVec::new();
+    let mut h = headers.iter();
+    for item in batch {
+        match item {
+            StreamItem::Unit(u) => {
+                if let ReaderRoute::Tcp { .. } = routes.get(u.track) {
+                    for pk in &u.rtp {
+                        if let Some(hd) = h.next() {
+                            slices.push(IoSlice::new(hd));
+                            slices.push(IoSlice::new(&pk.raw));
+                        }
+                    }
+                }
+            }
+            StreamItem::Rtcp { track, packet } => {
+                if let ReaderRoute::Tcp { .. } = routes.get(*track) {
+                    if let Some(hd) = h.next() {
+                        slices.push(IoSlice::new(hd));
+                        slices.push(IoSlice::new(packet));
+                    }
+                }
+            }
+        }
+    }
+    let mut rest = &mut slices[..];
+    IoSlice::advance_slices(&mut rest, skip);
+    match wr.try_write_vectored(rest)? {
+        0 => Err(std::io::ErrorKind::WriteZero.into()),
+        n => Ok(n),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filling_the_tail_left_by_a_handshake_is_not_a_stream() {
+        // An RTMP player: C0+C1 (1537 bytes) consumed from a 2048-byte buffer leaves 511
+        // bytes, and the next read (C2 + connect) fills them. That player must stay small.
+        assert!(!filled_buffer(511, 511));
+        assert!(!filled_buffer(200, 2048));
+        // A publisher fills a whole small buffer.
+        assert!(filled_buffer(2048, 2048));
+        assert!(filled_buffer(MIN_INPUT / 2, MIN_INPUT / 2));
+    }
+
+    #[test]
+    fn room_is_made_only_when_little_is_left() {
+        let mut buf = BytesMut::with_capacity(MIN_INPUT);
+        make_room(&mut buf, input_size(false));
+        assert_eq!(buf.capacity(), MIN_INPUT);
+        buf.extend_from_slice(&[0; MIN_INPUT - 64]);
+        make_room(&mut buf, input_size(false));
+        assert!(buf.capacity() - buf.len() >= MIN_INPUT);
+        let mut big = BytesMut::with_capacity(MIN_INPUT);
+        big.extend_from_slice(&[0; MIN_INPUT - 64]);
+        make_room(&mut big, input_size(true));
+        assert!(big.capacity() - big.len() >= MAX_INPUT);
     }
 }
