@@ -86,6 +86,7 @@ mod source;
 mod source_udp;
 mod stream;
 mod udp;
+mod udp_gso;
 
 pub use weir_core::settings::{HlsSettings, RtmpSettings, RtspSettings, Settings};
 
@@ -221,6 +222,7 @@ impl Server {
                     ),
                     multicast_interface,
                     arena: weir_core::arena::Arena::new(256 * 1024),
+                    gso: std::cell::Cell::new(udp_gso::probe()),
                 })
             }
             None => None,

@@ -92,13 +92,17 @@ impl RtspConn {
     }
 
     /// Copies what the reader's cursor has not delivered yet into `out` (TCP tracks) and sends
-    /// UDP tracks' datagrams; stops when `out` holds [`MAX_PENDING_OUT`] bytes.
+    /// UDP tracks' datagrams (a unit's RTP packets segmented, see `udp_gso.rs`); stops when `out` holds [`MAX_PENDING_OUT`] bytes.
     pub fn deliver(
         &mut self,
         stream: &Stream,
         out: &mut Vec<u8>,
         out_pos: usize,
-        udp: Option<(&mio::net::UdpSocket, &mio::net::UdpSocket)>,
+        udp: Option<(
+            &mio::net::UdpSocket,
+            &mio::net::UdpSocket,
+            &std::cell::Cell<bool>,
+        )>,
     ) {
         let Some(p) = self.reading.as_mut().and_then(|r| r.playing.as_mut()) else {
             return;
@@ -107,11 +111,17 @@ impl RtspConn {
             let routes = &p.routes;
             let outcome = stream.ring.read_each(&mut p.cursor, READ_BATCH, |item| {
                 routes.write_interleaved(item, out);
-                if let Some((rtp, rtcp)) = udp {
+                if let Some((rtp, rtcp, gso)) = udp {
+                    // A unit's RTP packets to one reader go out in one segmented send.
+                    let mut segments = crate::udp_gso::Segments::new();
                     routes.for_each_datagram(item, |d| {
-                        let sock = if d.rtcp { rtcp } else { rtp };
-                        let _ = sock.send_to(d.payload, d.to);
+                        if d.rtcp {
+                            let _ = rtcp.send_to(d.payload, d.to);
+                        } else {
+                            segments.push(rtp, gso, d.payload, d.to);
+                        }
                     });
+                    segments.flush(rtp, gso);
                 }
             });
             if outcome.lag_started {

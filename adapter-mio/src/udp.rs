@@ -34,6 +34,8 @@ pub(crate) struct RtspShared {
     pub multicast_interface: Ipv4Addr,
     /// Receive buffers of the UDP sockets.
     pub arena: weir_core::arena::Arena,
+    /// Whether readers' RTP datagrams go out with UDP segmentation offload (`udp_gso.rs`).
+    pub gso: std::cell::Cell<bool>,
 }
 
 impl Loop {
