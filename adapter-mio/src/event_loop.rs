@@ -633,7 +633,12 @@ impl Loop {
                         c.direct_blocked = r.deliver_direct(stream, &mut c.sock, &mut c.partial)?;
                     }
                 } else {
-                    r.deliver(stream, out, out_pos, rtsp.map(|s| (&s.rtp, &s.rtcp, &s.gso)));
+                    r.deliver(
+                        stream,
+                        out,
+                        out_pos,
+                        rtsp.map(|s| (&s.rtp, &s.rtcp, &s.gso)),
+                    );
                 }
             }
             Proto::Rtmp(r) => {

@@ -6,11 +6,13 @@ use crate::event_loop::{Loop, MAX_PENDING_OUT, READ_BATCH};
 use crate::slab::Id;
 use crate::stream::{MulticastOut, Stream};
 use crate::udp::UdpRoute;
+use crate::udp_gso::Sink;
 use smallvec::SmallVec;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 use weir_core::media::{Cursor, PathError};
+use weir_core::rtp::segments::Segments;
 use weir_core::rtsp::server::{
     Event, ReaderRoutes, Role, ServerConfig, ServerConnection, Session, TrackTransport,
 };
@@ -113,15 +115,15 @@ impl RtspConn {
                 routes.write_interleaved(item, out);
                 if let Some((rtp, rtcp, gso)) = udp {
                     // A unit's RTP packets to one reader go out in one segmented send.
-                    let mut segments = crate::udp_gso::Segments::new();
+                    let (mut segments, sink) = (Segments::new(), Sink(rtp));
                     routes.for_each_datagram(item, |d| {
                         if d.rtcp {
                             let _ = rtcp.send_to(d.payload, d.to);
                         } else {
-                            segments.push(rtp, gso, d.payload, d.to);
+                            segments.push(&sink, gso, d.payload, d.to);
                         }
                     });
-                    segments.flush(rtp, gso);
+                    segments.flush(&sink, gso);
                 }
             });
             if outcome.lag_started {

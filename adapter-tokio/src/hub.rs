@@ -72,6 +72,8 @@ pub(crate) struct RtspHub {
     pub(crate) rtcp_socket: Arc<UdpSocket>,
     pub(crate) routes: Mutex<HashMap<SocketAddr, UdpRoute>>,
     pub(crate) multicast: Multicast,
+    /// Whether readers' RTP datagrams go out with UDP segmentation offload (`udp_gso.rs`).
+    pub(crate) gso: std::sync::atomic::AtomicBool,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -180,6 +182,7 @@ impl RtspHub {
             rtcp_socket: Arc::new(rtcp_socket),
             routes: Mutex::new(HashMap::new()),
             multicast,
+            gso: std::sync::atomic::AtomicBool::new(crate::udp_gso::probe()),
         }))
     }
 }

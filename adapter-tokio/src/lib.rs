@@ -23,6 +23,7 @@ mod source;
 mod source_udp;
 mod stream;
 mod udp;
+mod udp_gso;
 mod writev;
 
 pub use hub::Hub;

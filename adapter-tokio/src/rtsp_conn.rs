@@ -3,11 +3,14 @@
 
 use crate::hub::{lock, Activity, Hub, RtspHub, UdpRoute};
 use crate::stream::SharedStream;
+use crate::udp_gso::Sink;
 use crate::{random_seed, READ_BATCH};
 use bytes::BytesMut;
 use smallvec::SmallVec;
+use std::cell::Cell;
 use std::io::IoSlice;
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -15,6 +18,7 @@ use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 use weir_core::media::{Cursor, StreamItem};
+use weir_core::rtp::segments::Segments;
 use weir_core::rtsp::interleaved_header;
 use weir_core::rtsp::server::{
     Event, ReaderRoute, ReaderRoutes, Role, ServerConnection, Session, TrackTransport,
@@ -491,19 +495,23 @@ impl Conn {
                     Err(_) => return Err(std::io::ErrorKind::TimedOut.into()),
                 }
             }
-            // UDP: one datagram per packet through the server's sockets.
+            // UDP: through the server's sockets, a unit's RTP packets in one segmented send
+            // (`udp_gso.rs`); nothing waits for a full socket buffer.
+            let gso = Cell::new(self.rtsp.gso.load(Ordering::Relaxed));
+            let sink = Sink(&self.rtsp.rtp_socket);
             for item in &self.batch {
-                let mut sends: SmallVec<[(&[u8], SocketAddr, bool); 8]> = SmallVec::new();
-                p.routes
-                    .for_each_datagram(item, |d| sends.push((d.payload, d.to, d.rtcp)));
-                for (payload, to, rtcp) in sends {
-                    let sock = if rtcp {
-                        &self.rtsp.rtcp_socket
+                let mut segments = Segments::new();
+                p.routes.for_each_datagram(item, |d| {
+                    if d.rtcp {
+                        crate::udp_gso::send_one(&self.rtsp.rtcp_socket, d.payload, d.to);
                     } else {
-                        &self.rtsp.rtp_socket
-                    };
-                    let _ = sock.send_to(payload, to).await;
-                }
+                        segments.push(&sink, &gso, d.payload, d.to);
+                    }
+                });
+                segments.flush(&sink, &gso);
+            }
+            if !gso.get() {
+                self.rtsp.gso.store(false, Ordering::Relaxed);
             }
         }
     }

@@ -1,6 +1,7 @@
 //! RTP (RFC 3550): packet parsing and writing, and the newtype ids used around it.
 
 mod packet;
+pub mod segments;
 
 pub use packet::{RtpError, RtpHeader, RtpPacket, RTP_FIXED_HEADER_LEN};
 
