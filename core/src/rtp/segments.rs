@@ -224,6 +224,32 @@ mod tests {
         assert!(!gso);
     }
 
+    proptest::proptest! {
+        /// Whatever the sizes and destinations, every datagram is sent once, in order, and
+        /// every segmented send follows the kernel's rule and limits.
+        #[test]
+        fn any_datagrams_are_sent_once_in_order_by_the_rule(
+            dgrams in proptest::collection::vec((0usize..3000, 0u16..3), 0..200),
+        ) {
+            let sizes: Vec<usize> = dgrams.iter().map(|d| d.0).collect();
+            let ports: Vec<u16> = dgrams.iter().map(|d| 5000 + d.1).collect();
+            let (got, _) = group(&sizes, &ports, false);
+            let flat: Vec<usize> = got.iter().flat_map(|(s, _)| s.iter().copied()).collect();
+            proptest::prop_assert_eq!(&flat, &sizes);
+            for (parts, size) in &got {
+                if *size == 0 {
+                    proptest::prop_assert_eq!(parts.len(), 1);
+                    continue;
+                }
+                proptest::prop_assert!(parts.len() >= 2 && parts.len() <= MAX_SEGMENTS);
+                proptest::prop_assert!(parts.iter().sum::<usize>() <= MAX_SEGMENTED_BYTES);
+                let (last, first) = parts.split_last().unwrap();
+                proptest::prop_assert!(first.iter().all(|&n| n == *size as usize));
+                proptest::prop_assert!(*last >= 1 && *last <= *size as usize);
+            }
+        }
+    }
+
     #[test]
     fn the_control_message_has_the_linux_layout() {
         let c = udp_segment_control(1400);
