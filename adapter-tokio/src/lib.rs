@@ -217,8 +217,7 @@ impl Server {
                     Ok((sock, peer)) => {
                         let _ = sock.set_nodelay(true);
                         let rtsp_hub = rtsp.as_ref().map(|r| r.hub.clone()).expect("accepted on it");
-                        let f = rtsp_conn::run(hub.clone(), rtsp_hub, sock, peer);
-                        conns.spawn(f);
+                        conns.spawn(rtsp_conn::run(hub.clone(), rtsp_hub, sock, peer));
                     }
                     Err(e) => accept_failed("RTSP", e).await,
                 },
@@ -226,8 +225,7 @@ impl Server {
                     Ok((sock, peer)) => {
                         let _ = sock.set_nodelay(true);
                         let cfg = rtmp.as_ref().map(|r| r.cfg.clone()).expect("accepted on it");
-                        let f = rtmp_conn::run(hub.clone(), cfg, sock, peer);
-                        conns.spawn(f);
+                        conns.spawn(rtmp_conn::run(hub.clone(), cfg, sock, peer));
                     }
                     Err(e) => accept_failed("RTMP", e).await,
                 },
@@ -235,8 +233,7 @@ impl Server {
                     Ok((sock, peer)) => {
                         let _ = sock.set_nodelay(true);
                         let hls_hub = hls.as_ref().map(|h| h.hub.clone()).expect("accepted on it");
-                        let f = hls::run(hub.clone(), hls_hub, sock, peer);
-                        conns.spawn(f);
+                        conns.spawn(hls::run(hub.clone(), hls_hub, sock, peer));
                     }
                     Err(e) => accept_failed("HLS", e).await,
                 },
