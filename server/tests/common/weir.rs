@@ -94,6 +94,8 @@ pub struct Weir {
     child: Child,
     logs: Arc<Mutex<Vec<String>>>,
     stderr: Arc<Mutex<Vec<String>>>,
+    /// The threads reading stdout and stderr into `logs` and `stderr`.
+    readers: Vec<thread::JoinHandle<()>>,
     listeners: Vec<Listener>,
     _dir: TempDir,
 }
@@ -138,12 +140,12 @@ impl Weir {
         );
         let logs = Arc::new(Mutex::new(Vec::new()));
         let stderr = Arc::new(Mutex::new(Vec::new()));
-        spawn_line_reader(
+        let out_reader = spawn_line_reader(
             child.stdout.take().expect("stdout"),
             "[weir] ",
             logs.clone(),
         );
-        spawn_line_reader(
+        let err_reader = spawn_line_reader(
             child.stderr.take().expect("stderr"),
             "[weir stderr] ",
             stderr.clone(),
@@ -152,6 +154,7 @@ impl Weir {
             child,
             logs,
             stderr,
+            readers: vec![out_reader, err_reader],
             listeners: Vec::new(),
             _dir: dir,
         };
@@ -310,6 +313,13 @@ impl Weir {
         let deadline = std::time::Instant::now() + timeout;
         while std::time::Instant::now() < deadline {
             if let Ok(Some(status)) = self.child.try_wait() {
+                // The process is gone, but its last lines may still be in the pipes: let the
+                // readers reach the end (bounded, in case a hook child still holds them).
+                while std::time::Instant::now() < deadline
+                    && !self.readers.iter().all(|r| r.is_finished())
+                {
+                    thread::sleep(Duration::from_millis(10));
+                }
                 return Some(status);
             }
             thread::sleep(Duration::from_millis(20));
@@ -355,14 +365,14 @@ fn spawn_line_reader(
     stream: impl Read + Send + 'static,
     echo: &'static str,
     sink: Arc<Mutex<Vec<String>>>,
-) {
+) -> thread::JoinHandle<()> {
     thread::spawn(move || {
         for line in BufReader::new(stream).lines() {
             let Ok(line) = line else { break };
             eprintln!("{echo}{line}");
             sink.lock().unwrap_or_else(|p| p.into_inner()).push(line);
         }
-    });
+    })
 }
 
 /// A private network namespace with `lo` up, multicast on and 224.0.0.0/4 routed to
